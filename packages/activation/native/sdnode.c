@@ -1,0 +1,196 @@
+/* Node-API addon: the three things Node core cannot do for systemd — send a
+ * datagram (with fds) to an AF_UNIX SOCK_DGRAM socket, tell exactly what kind
+ * of socket an fd is, and make a pipe whose ends JS can hand out as numbers.
+ * Node-API version 8, context-aware: one binary for Node 20, 22 and 24, usable
+ * from worker threads. */
+#define _GNU_SOURCE
+#define NAPI_VERSION 8
+#include <node_api.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "sd_send.h"
+
+/* strerrorname_np() is glibc-only: name the errors these calls can return. */
+static const char *errno_name(int err) {
+  switch (err) {
+#define NAME(e) case e: return #e;
+    NAME(E2BIG) NAME(EACCES) NAME(EADDRNOTAVAIL) NAME(EAFNOSUPPORT) NAME(EAGAIN)
+    NAME(EBADF) NAME(ECONNREFUSED) NAME(ECONNRESET) NAME(EDESTADDRREQ) NAME(EFAULT)
+    NAME(EINTR) NAME(EINVAL) NAME(EISCONN) NAME(ELOOP) NAME(EMFILE) NAME(EMSGSIZE)
+    NAME(ENAMETOOLONG) NAME(ENFILE) NAME(ENOBUFS) NAME(ENOENT) NAME(ENOMEM)
+    NAME(ENOPROTOOPT) NAME(ENOTCONN) NAME(ENOTDIR) NAME(ENOTSOCK) NAME(EOPNOTSUPP)
+    NAME(EPERM) NAME(EPIPE) NAME(EPROTOTYPE) NAME(ETOOMANYREFS)
+#undef NAME
+    default: return "UNKNOWN";
+  }
+}
+
+/* Throws an Error shaped like Node's own system errors: code, errno (negative,
+ * as in Node), syscall. */
+static napi_value throw_errno(napi_env env, const char *syscall, int err) {
+  char text[160];
+  napi_value code, message, error, number, name;
+  const char *code_name = errno_name(err);
+  snprintf(text, sizeof(text), "%s: %s (%s)", syscall, strerror(err), code_name);
+  napi_create_string_utf8(env, code_name, NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, code, message, &error);
+  napi_create_int32(env, -err, &number);
+  napi_set_named_property(env, error, "errno", number);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &name);
+  napi_set_named_property(env, error, "syscall", name);
+  napi_throw(env, error);
+  return NULL;
+}
+
+static napi_value throw_type(napi_env env, const char *message) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message);
+  return NULL;
+}
+
+/* An fd is an integer >= 0: 3.5 must not quietly become 3. */
+static int get_fd(napi_env env, napi_value value, int *fd) {
+  double number;
+  if (napi_get_value_double(env, value, &number) != napi_ok) return 0;
+  if (!(number >= 0 && number <= INT_MAX) || number != (double)(int)number) return 0;
+  *fd = (int)number;
+  return 1;
+}
+
+/* send(path: string, message: Buffer, fds: number[]): undefined */
+static napi_value js_send(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+  size_t path_len;
+  void *data;
+  size_t data_len;
+  bool is_buffer = false, is_array = false;
+  uint32_t nfds = 0;
+  int fds[SD_SEND_MAX_FDS];
+
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 3) return throw_type(env, "send(path, message, fds) needs three arguments");
+  if (napi_get_value_string_utf8(env, argv[0], NULL, 0, &path_len) != napi_ok)
+    return throw_type(env, "send: path must be a string");
+  if (path_len > sizeof(path) - 1) return throw_errno(env, "send", ENAMETOOLONG);
+  napi_get_value_string_utf8(env, argv[0], path, sizeof(path), &path_len);
+  napi_is_buffer(env, argv[1], &is_buffer);
+  if (!is_buffer || napi_get_buffer_info(env, argv[1], &data, &data_len) != napi_ok)
+    return throw_type(env, "send: message must be a Buffer");
+  napi_is_array(env, argv[2], &is_array);
+  if (!is_array) return throw_type(env, "send: fds must be an array of fds");
+  napi_get_array_length(env, argv[2], &nfds);
+  if (nfds > SD_SEND_MAX_FDS) return throw_errno(env, "send", E2BIG);
+  for (uint32_t i = 0; i < nfds; i++) {
+    napi_value element;
+    napi_get_element(env, argv[2], i, &element);
+    if (!get_fd(env, element, &fds[i])) return throw_type(env, "send: every fd must be an integer >= 0");
+  }
+
+  int r = sd_send(path, path_len, data, data_len, fds, nfds);
+  if (r < 0) return throw_errno(env, "sendmsg", -r);
+  return NULL;
+}
+
+static void set_int(napi_env env, napi_value object, const char *key, int value) {
+  napi_value v;
+  napi_create_int32(env, value, &v);
+  napi_set_named_property(env, object, key, v);
+}
+
+static void set_string(napi_env env, napi_value object, const char *key, const char *s, size_t len) {
+  napi_value v;
+  napi_create_string_utf8(env, s, len, &v);
+  napi_set_named_property(env, object, key, v);
+}
+
+/* socketInfo(fd): { domain, type, protocol, listening, address?, port?, path? } */
+static napi_value js_socket_info(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result, flag;
+  int fd, domain, type, protocol, listening;
+  socklen_t len = sizeof(int);
+  struct sockaddr_storage ss;
+  socklen_t ss_len = sizeof(ss);
+
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || !get_fd(env, argv[0], &fd)) return throw_type(env, "socketInfo: fd must be an integer >= 0");
+
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0) return throw_errno(env, "getsockopt", errno);
+  len = sizeof(int);
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) return throw_errno(env, "getsockopt", errno);
+  len = sizeof(int);
+  if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) < 0) return throw_errno(env, "getsockopt", errno);
+  len = sizeof(int);
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0) return throw_errno(env, "getsockopt", errno);
+  memset(&ss, 0, sizeof(ss));
+  if (getsockname(fd, (struct sockaddr *)&ss, &ss_len) < 0) return throw_errno(env, "getsockname", errno);
+
+  napi_create_object(env, &result);
+  set_int(env, result, "domain", domain);
+  set_int(env, result, "type", type);
+  set_int(env, result, "protocol", protocol);
+  napi_get_boolean(env, listening != 0, &flag);
+  napi_set_named_property(env, result, "listening", flag);
+
+  char text[INET6_ADDRSTRLEN];
+  if (ss.ss_family == AF_INET) {
+    struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+    inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
+    set_string(env, result, "address", text, NAPI_AUTO_LENGTH);
+    set_int(env, result, "port", ntohs(in->sin_port));
+  } else if (ss.ss_family == AF_INET6) {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
+    set_string(env, result, "address", text, NAPI_AUTO_LENGTH);
+    set_int(env, result, "port", ntohs(in6->sin6_port));
+  } else if (ss.ss_family == AF_UNIX) {
+    struct sockaddr_un *un = (struct sockaddr_un *)&ss;
+    size_t name_len = ss_len > offsetof(struct sockaddr_un, sun_path)
+                          ? ss_len - offsetof(struct sockaddr_un, sun_path) : 0;
+    if (name_len == 0) {
+      set_string(env, result, "path", "", 0); /* unnamed */
+    } else if (un->sun_path[0] == '\0') {
+      un->sun_path[0] = '@'; /* abstract: shown the way systemd writes it */
+      set_string(env, result, "path", un->sun_path, name_len);
+    } else {
+      set_string(env, result, "path", un->sun_path, strnlen(un->sun_path, name_len));
+    }
+  }
+  return result;
+}
+
+/* pipe(): [readFd, writeFd], both close-on-exec */
+static napi_value js_pipe(napi_env env, napi_callback_info info) {
+  int fds[2];
+  napi_value result, v;
+  (void)info;
+  if (pipe2(fds, O_CLOEXEC) < 0) return throw_errno(env, "pipe2", errno);
+  napi_create_array_with_length(env, 2, &result);
+  napi_create_int32(env, fds[0], &v);
+  napi_set_element(env, result, 0, v);
+  napi_create_int32(env, fds[1], &v);
+  napi_set_element(env, result, 1, v);
+  return result;
+}
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor properties[] = {
+      {"send", NULL, js_send, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"socketInfo", NULL, js_socket_info, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"pipe", NULL, js_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
+  return exports;
+}

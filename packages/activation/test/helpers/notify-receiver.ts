@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'notify-receiver.py');
+
+export interface PassedFd {
+  type: 'socket' | 'fifo' | 'file' | 'other';
+  family?: string;
+  sotype?: string;
+  address?: string;
+  port?: number;
+  path?: string;
+  listening?: boolean;
+}
+
+export interface Datagram {
+  /** exact bytes received */
+  data: Buffer;
+  text: string;
+  /** from SCM_CREDENTIALS, filled in by the kernel */
+  pid: number;
+  uid: number;
+  gid: number;
+  fds: PassedFd[];
+}
+
+export interface Receiver {
+  /** what NOTIFY_SOCKET must hold to reach this receiver */
+  readonly address: string;
+  readonly pid: number;
+  /** the next datagram not yet taken, waiting at most timeoutMs */
+  next(timeoutMs?: number): Promise<Datagram>;
+  /** the next JSON line of --drain mode */
+  nextLine(timeoutMs?: number): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts notify-receiver.py on a fresh path (or an abstract name with
+ * `abstract: true`) and resolves once it is bound.
+ */
+export async function startReceiver(options: { abstract?: boolean; args?: string[] } = {}): Promise<Receiver> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sdnode-notify-'));
+  const address = options.abstract
+    ? `@sdnode-test-${process.pid}-${Math.random().toString(36).slice(2)}`
+    : path.join(dir, 'notify.sock');
+  const child: ChildProcess = spawn(python, [script, address, ...(options.args ?? [])], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  const waiters: (() => void)[] = [];
+  let exited = false;
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    lines.push(JSON.parse(line) as Record<string, unknown>);
+    waiters.splice(0).forEach((wake) => wake());
+  });
+  child.on('exit', () => {
+    exited = true;
+    waiters.splice(0).forEach((wake) => wake());
+  });
+
+  async function nextLine(timeoutMs = 10_000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    while (lines.length === 0) {
+      if (exited) throw new Error('notify-receiver.py exited');
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no datagram within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return lines.shift()!;
+  }
+
+  const ready = await nextLine(15_000);
+  if (ready.ready !== address) throw new Error(`unexpected first line ${JSON.stringify(ready)}`);
+
+  return {
+    address,
+    pid: child.pid!,
+    nextLine,
+    async next(timeoutMs) {
+      const line = await nextLine(timeoutMs);
+      return { ...(line as unknown as Datagram), data: Buffer.from(line.data as string, 'base64') };
+    },
+    async stop() {
+      if (!exited) {
+        const gone = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await gone;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,374 @@
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SystemdError } from '../src/errors.js';
+import { notify } from '../src/notify.js';
+import { transpiledLibrary } from './helpers/notify-child.js';
+import { startReceiver, type Receiver } from './helpers/notify-receiver.js';
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'sdnode-notify-test-'));
+let receiver: Receiver;
+
+beforeAll(async () => {
+  receiver = await startReceiver();
+});
+afterAll(async () => {
+  delete process.env.NOTIFY_SOCKET;
+  await receiver?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+afterEach(() => {
+  process.env.NOTIFY_SOCKET = receiver.address;
+});
+
+async function received(): Promise<string> {
+  const datagram = await receiver.next();
+  expect(datagram.pid).toBe(process.pid);
+  expect(datagram.fds).toEqual([]);
+  return datagram.data.toString('latin1');
+}
+
+function listeningServer(): Promise<net.Server> {
+  const server = net.createServer();
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+function openFds(): string[] {
+  return readdirSync('/proc/self/fd').sort();
+}
+
+/** The SystemdError a call throws (fails the test when it does not throw one). */
+function thrown(call: () => unknown): SystemdError {
+  try {
+    call();
+  } catch (error) {
+    expect(error).toBeInstanceOf(SystemdError);
+    return error as SystemdError;
+  }
+  throw new Error('expected a SystemdError, nothing was thrown');
+}
+
+describe('messages (exact bytes)', () => {
+  beforeAll(() => {
+    process.env.NOTIFY_SOCKET = receiver.address;
+  });
+
+  it('ready, status, stopping', async () => {
+    expect(notify.ready()).toBe(true);
+    expect(await received()).toBe('READY=1\n');
+    expect(notify.ready('serving on :80')).toBe(true);
+    expect(await received()).toBe('READY=1\nSTATUS=serving on :80\n');
+    expect(notify.status('50% done, ünïcode')).toBe(true);
+    expect(await receiver.next().then((d) => d.data.toString('utf8'))).toBe('STATUS=50% done, ünïcode\n');
+    expect(notify.stopping()).toBe(true);
+    expect(await received()).toBe('STOPPING=1\n');
+    expect(notify.stopping('draining')).toBe(true);
+    expect(await received()).toBe('STOPPING=1\nSTATUS=draining\n');
+  });
+
+  it('reloading sends MONOTONIC_USEC from CLOCK_MONOTONIC', async () => {
+    const before = process.hrtime.bigint() / 1000n;
+    expect(notify.reloading()).toBe(true);
+    const after = process.hrtime.bigint() / 1000n;
+    const match = /^RELOADING=1\nMONOTONIC_USEC=(\d+)\n$/.exec(await received());
+    expect(match).not.toBeNull();
+    const usec = BigInt(match![1]!);
+    expect(usec >= before && usec <= after).toBe(true);
+  });
+
+  it('errno, mainPid, watchdog, trigger, watchdogUsec, extendTimeout', async () => {
+    notify.errno(5);
+    expect(await received()).toBe('ERRNO=5\n');
+    notify.mainPid(4242);
+    expect(await received()).toBe('MAINPID=4242\n');
+    notify.watchdog();
+    expect(await received()).toBe('WATCHDOG=1\n');
+    notify.watchdogTrigger();
+    expect(await received()).toBe('WATCHDOG=trigger\n');
+    notify.watchdogUsec(18_446_744_073_709_551_614n);
+    expect(await received()).toBe('WATCHDOG_USEC=18446744073709551614\n');
+    notify.extendTimeout(30_000_000n);
+    expect(await received()).toBe('EXTEND_TIMEOUT_USEC=30000000\n');
+  });
+
+  it('raw send: strings, integers, bigints, booleans in order', async () => {
+    expect(notify.send({ NOTIFYACCESS: 'all', EXIT_STATUS: 3, BIG: 2n ** 63n, ON: true, OFF: false, EMPTY: '' })).toBe(true);
+    expect(await received()).toBe('NOTIFYACCESS=all\nEXIT_STATUS=3\nBIG=9223372036854775808\nON=1\nOFF=0\nEMPTY=\n');
+  });
+
+  it('the sender credentials are this process', async () => {
+    notify.status('who');
+    const datagram = await receiver.next();
+    expect({ pid: datagram.pid, uid: datagram.uid, gid: datagram.gid }).toEqual({
+      pid: process.pid,
+      uid: process.getuid!(),
+      gid: process.getgid!(),
+    });
+  });
+
+  it('fdStore passes the fds themselves, with FDNAME and FDPOLL', async () => {
+    const server = await listeningServer();
+    const other = await listeningServer();
+    try {
+      const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
+      const fd2 = (other as unknown as { _handle: { fd: number } })._handle.fd;
+      expect(notify.fdStore([fd])).toBe(true);
+      let datagram = await receiver.next();
+      expect(datagram.data.toString()).toBe('FDSTORE=1\n');
+      expect(datagram.fds).toEqual([
+        { type: 'socket', family: 'AF_INET', sotype: 'SOCK_STREAM', address: '127.0.0.1', port: (server.address() as net.AddressInfo).port, listening: true },
+      ]);
+
+      expect(notify.fdStore([fd, fd2], { name: 'web', poll: false })).toBe(true);
+      datagram = await receiver.next();
+      expect(datagram.data.toString()).toBe('FDSTORE=1\nFDNAME=web\nFDPOLL=0\n');
+      expect(datagram.fds.map((f) => f.port)).toEqual([
+        (server.address() as net.AddressInfo).port,
+        (other.address() as net.AddressInfo).port,
+      ]);
+
+      expect(notify.fdStore([fd], { name: 'web', poll: true })).toBe(true);
+      expect((await receiver.next()).data.toString()).toBe('FDSTORE=1\nFDNAME=web\n');
+    } finally {
+      server.close();
+      other.close();
+    }
+  });
+
+  it('fdStoreRemove', async () => {
+    expect(notify.fdStoreRemove('web')).toBe(true);
+    expect(await received()).toBe('FDSTOREREMOVE=1\nFDNAME=web\n');
+  });
+
+  it('an abstract NOTIFY_SOCKET', async () => {
+    const abstract = await startReceiver({ abstract: true });
+    try {
+      expect(abstract.address.startsWith('@')).toBe(true);
+      expect(notify.send({ READY: 1 }, { env: { NOTIFY_SOCKET: abstract.address } })).toBe(true);
+      const datagram = await abstract.next();
+      expect(datagram.data.toString()).toBe('READY=1\n');
+      expect(datagram.pid).toBe(process.pid);
+    } finally {
+      await abstract.stop();
+    }
+  });
+});
+
+describe('NOTIFY_SOCKET unset or removed', () => {
+  it('returns false when unset, for every helper', async () => {
+    delete process.env.NOTIFY_SOCKET;
+    expect(notify.ready()).toBe(false);
+    expect(notify.status('x')).toBe(false);
+    expect(notify.watchdog()).toBe(false);
+    expect(notify.send({ X: 1 }, { env: {} })).toBe(false);
+    expect(await notify.barrier()).toBe(false);
+  });
+
+  it('unsetEnvironment removes it after sending, and on errors too', async () => {
+    const env: NodeJS.ProcessEnv = { NOTIFY_SOCKET: receiver.address };
+    expect(notify.send({ READY: 1 }, { env, unsetEnvironment: true })).toBe(true);
+    expect(env.NOTIFY_SOCKET).toBeUndefined();
+    expect(await received()).toBe('READY=1\n');
+    expect(notify.send({ READY: 1 }, { env, unsetEnvironment: true })).toBe(false);
+
+    const bad: NodeJS.ProcessEnv = { NOTIFY_SOCKET: 'relative' };
+    expect(() => notify.send({ READY: 1 }, { env: bad, unsetEnvironment: true })).toThrow(SystemdError);
+    expect(bad.NOTIFY_SOCKET).toBeUndefined();
+  });
+});
+
+describe('errors', () => {
+  const send = (socket: string) => () => notify.send({ READY: 1 }, { env: { NOTIFY_SOCKET: socket } });
+
+  it('NOTIFY_SOCKET not absolute, empty, or too long', () => {
+    for (const value of ['relative/notify', '', '@', 'x']) {
+      const error = thrown(send(value));
+      expect(error.code).toBe('EINVAL');
+      expect(error.variable).toBe('NOTIFY_SOCKET');
+      expect(error.value).toBe(value);
+      expect(error.message).toContain(`NOTIFY_SOCKET=${JSON.stringify(value)}`);
+    }
+    const long = `/${'a'.repeat(108)}`;
+    const error = thrown(send(long));
+    expect(error.code).toBe('ENAMETOOLONG');
+    expect(error.message).toContain(long);
+    expect(error.message).toMatch(/108 bytes/);
+  });
+
+  it('no such path → ENOENT, a regular file → ECONNREFUSED, a stream socket → EPROTOTYPE', async () => {
+    const missing = path.join(scratch, 'missing.sock');
+    let error = thrown(send(missing));
+    expect(error.code).toBe('ENOENT');
+    expect(error.message).toContain(missing);
+    expect(error.variable).toBe('NOTIFY_SOCKET');
+
+    const file = path.join(scratch, 'regular');
+    closeSync(openSync(file, 'w'));
+    error = thrown(send(file));
+    expect(error.code).toBe('ECONNREFUSED');
+    expect(error.message).toContain(file);
+
+    const streamPath = path.join(scratch, 'stream.sock');
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(streamPath, resolve));
+    try {
+      error = thrown(send(streamPath));
+      expect(error.code).toBe('EPROTOTYPE');
+      expect(error.message).toContain(streamPath);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('values with newline, carriage return or NUL cannot inject fields', () => {
+    for (const text of ['ok\nREADY=1', 'ok\rREADY=1', 'ok\0']) {
+      const error = thrown(() => notify.status(text));
+      expect(error.code).toBe('EINVAL');
+      expect(error.variable).toBe('STATUS');
+      expect(error.message).toMatch(/newline, carriage return or NUL/);
+    }
+    expect(thrown(() => notify.send({ FDNAME: 'a\nb' })).variable).toBe('FDNAME');
+  });
+
+  it('messages over 4096 bytes name the largest field', async () => {
+    expect(notify.send({ READY: 1, STATUS: 'x'.repeat(4096 - 'READY=1\nSTATUS=\n'.length) })).toBe(true);
+    expect((await received()).length).toBe(4096);
+    const error = thrown(() => notify.send({ READY: 1, STATUS: 'x'.repeat(4097 - 'READY=1\nSTATUS=\n'.length) }));
+    expect(error.code).toBe('EMSGSIZE');
+    expect(error.variable).toBe('STATUS');
+    expect(error.message).toMatch(/4097 bytes.*4096.*STATUS/);
+  });
+
+  it('bad keys, non-integer numbers, bad fds, bad arguments', () => {
+    for (const key of ['ready', '1A', 'A-B', '', 'A=B']) {
+      const error = thrown(() => notify.send({ [key]: 1 }));
+      expect(error.variable).toBe('notification key');
+      expect(error.value).toBe(key);
+    }
+    expect(thrown(() => notify.send({})).code).toBe('EINVAL');
+    expect(thrown(() => notify.send({ X: 1.5 })).variable).toBe('X');
+    expect(thrown(() => notify.send({ X: Number.NaN })).variable).toBe('X');
+    expect(thrown(() => notify.send({ X: 1 }, { fds: [-1] })).variable).toBe('fds');
+    expect(thrown(() => notify.send({ X: 1 }, { fds: new Array<number>(254).fill(0) })).variable).toBe('fds');
+    expect(thrown(() => notify.fdStore([])).variable).toBe('fds');
+    expect(thrown(() => notify.fdStore([0], { name: 'a:b' })).variable).toBe('name');
+    expect(thrown(() => notify.fdStoreRemove('x'.repeat(256))).variable).toBe('name');
+    expect(thrown(() => notify.errno(-1)).variable).toBe('errno');
+    expect(thrown(() => notify.mainPid(0)).variable).toBe('pid');
+    expect(thrown(() => notify.watchdogUsec(0n)).variable).toBe('usec');
+    expect(thrown(() => notify.extendTimeout(5 as unknown as bigint)).variable).toBe('usec');
+  });
+
+  it('a closed fd in fds → EBADF from the kernel', () => {
+    const fd = openSync(path.join(scratch, 'regular2'), 'w');
+    closeSync(fd);
+    expect(thrown(() => notify.send({ FDSTORE: 1 }, { fds: [fd] })).code).toBe('EBADF');
+  });
+});
+
+describe('barrier', () => {
+  it('resolves once the receiver closed its copy of the pipe, and leaks no fd', async () => {
+    const before = openFds();
+    await expect(notify.barrier()).resolves.toBe(true);
+    const datagram = await receiver.next();
+    expect(datagram.data.toString()).toBe('BARRIER=1\n');
+    expect(datagram.fds).toEqual([{ type: 'fifo' }]);
+    expect(openFds()).toEqual(before);
+  });
+
+  it('waits for a receiver that closes later', async () => {
+    const slow = await startReceiver({ args: ['--barrier', 'delay:300'] });
+    try {
+      process.env.NOTIFY_SOCKET = slow.address;
+      const done = notify.barrier({ timeoutMs: 60_000 });
+      const datagram = await slow.next();
+      expect(datagram.data.toString()).toBe('BARRIER=1\n');
+      await expect(done).resolves.toBe(true);
+    } finally {
+      await slow.stop();
+    }
+  });
+
+  it('rejects with ETIMEDOUT when the receiver never closes, and leaks no fd', async () => {
+    const stuck = await startReceiver({ args: ['--barrier', 'hold'] });
+    try {
+      process.env.NOTIFY_SOCKET = stuck.address;
+      const before = openFds();
+      const error = await notify.barrier({ timeoutMs: 200 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(SystemdError);
+      expect((error as SystemdError).code).toBe('ETIMEDOUT');
+      expect((error as SystemdError).message).toMatch(/200 ms/);
+      expect((await stuck.next()).data.toString()).toBe('BARRIER=1\n');
+      expect(openFds()).toEqual(before);
+    } finally {
+      await stuck.stop();
+    }
+  });
+
+  it('a failed send closes both pipe ends', async () => {
+    process.env.NOTIFY_SOCKET = path.join(scratch, 'nobody.sock');
+    const before = openFds();
+    await expect(notify.barrier()).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(openFds()).toEqual(before);
+  });
+
+  it('rejects a bad timeout', async () => {
+    await expect(notify.barrier({ timeoutMs: 0 })).rejects.toMatchObject({ variable: 'timeoutMs' });
+  });
+});
+
+describe('without the native part (SDNODE_NO_NATIVE=1)', () => {
+  let library: string | undefined;
+  afterAll(() => {
+    if (library) rmSync(library, { recursive: true, force: true });
+  });
+
+  it('a child process sends text through systemd-notify with one warning; fd calls throw', async () => {
+    library = transpiledLibrary(['errors', 'native', 'notify']);
+    const script = path.join(library, 'child.mjs');
+    writeFileSync(
+      script,
+      `import { notify } from './src/notify.js';
+       const codeOf = (call) => { try { call(); return 'no error'; } catch (e) { return e.name + ' ' + e.code + ': ' + e.message; } };
+       console.log(notify.ready('from a child'));
+       console.log(notify.status('again'));
+       console.log(codeOf(() => notify.fdStore([0])));
+       console.log(await notify.barrier().then(() => 'no error', (e) => e.name + ' ' + e.code));
+       console.log(codeOf(() => notify.send({ READY: 1 }, { env: { NOTIFY_SOCKET: ${JSON.stringify(path.join(scratch, 'missing.sock'))} } })));
+      `,
+    );
+    const child = spawnSync(process.execPath, [script], {
+      env: { ...process.env, SDNODE_NO_NATIVE: '1', NOTIFY_SOCKET: receiver.address },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const [ready, status, fdStore, barrier, missing] = child.stdout.trim().split('\n');
+    expect([ready, status]).toEqual(['true', 'true']);
+    expect(fdStore).toMatch(/^SystemdError ENOTSUP: passing file descriptors needs the native part, which did not load: .*SDNODE_NO_NATIVE=1/);
+    expect(barrier).toBe('SystemdError ENOTSUP');
+    expect(missing).toMatch(/^SystemdError EIO: cannot notify .*missing\.sock through systemd-notify/);
+    expect(child.stderr.match(/SDNODE_NOTIFY_FALLBACK/g)).toHaveLength(1);
+    expect(child.stderr).toMatch(/NotifyAccess=all/);
+
+    // systemd-notify sends the fields (no trailing newline), then waits on a
+    // barrier of its own, sent from its own pid: the child's child. The fields
+    // carry its parent's pid when it may claim it (root), else its own.
+    for (const text of ['READY=1\nSTATUS=from a child', 'STATUS=again']) {
+      const datagram = await receiver.next();
+      expect(datagram.data.toString()).toBe(text);
+      const barrierDatagram = await receiver.next();
+      expect(barrierDatagram.data.toString()).toBe('BARRIER=1');
+      expect([process.pid, child.pid]).not.toContain(barrierDatagram.pid);
+      expect([child.pid, barrierDatagram.pid]).toContain(datagram.pid);
+    }
+  });
+});
