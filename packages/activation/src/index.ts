@@ -6,3 +6,4 @@ export { inetdConnection } from './inetd.js';
 export { notify, type NotifyFields, type NotifyOptions } from './notify.js';
 export { watchdogUsec, keepAlive, type KeepAlive } from './watchdog.js';
 export { isBooted, invocationId, underSystemd } from './service.js';
+export { storeConnections, restoreConnections, socketFd, DEFAULT_STORE_NAME, type StoreOptions, type RestoreOptions } from './fd-store.js';

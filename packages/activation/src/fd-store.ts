@@ -1,0 +1,170 @@
+import net from 'node:net';
+import { SystemdError, invalid } from './errors.js';
+import { fdInfo } from './fd-info.js';
+import { listenFds, type ListenFd } from './listen-fds.js';
+import { notify } from './notify.js';
+
+/** The name connections are stored under when none is given. */
+export const DEFAULT_STORE_NAME = 'handover';
+
+// The kernel's limit on fds in one SCM_RIGHTS message (SCM_MAX_FD).
+const MAX_FDS_PER_MESSAGE = 253;
+
+export interface StoreOptions {
+  /** FDNAME the connections are stored under; the next instance asks for them by it. */
+  name?: string;
+  /** How long to wait for pending writes to drain and for the manager to take the fds. */
+  timeoutMs?: number;
+}
+
+export interface RestoreOptions {
+  /** Default: listenFds() (what the manager passed at start). */
+  fds?: ListenFd[];
+  /** Ask the manager to drop its copies once adopted (default true), so closing ours really closes them. */
+  removeFromStore?: boolean;
+  /** As for net.createServer: false (default) ends our side when the peer ends its side. */
+  allowHalfOpen?: boolean;
+}
+
+// Node has no public API for a socket's descriptor. Its handle (TCPWrap, PipeWrap) exposes it as
+// `fd` (uv_fileno): undocumented, but present and unchanged since the early Node versions, and the
+// only way short of native code. `readStop` is the same handle's call that makes libuv stop reading.
+interface StreamHandle { fd?: number; reading?: boolean; readStop?: () => number; readStart?: () => number }
+
+function handleOf(socket: net.Socket | net.Server): StreamHandle | undefined {
+  return (socket as unknown as { _handle?: StreamHandle | null })._handle ?? undefined;
+}
+
+/** The file descriptor behind a connected net.Socket or a listening net.Server (TCP or unix). */
+export function socketFd(socket: net.Socket | net.Server): number {
+  const fd = handleOf(socket)?.fd;
+  if (typeof fd !== 'number' || fd < 0) {
+    throw new SystemdError('socket has no file descriptor (closed, still connecting, or not a TCP/unix socket)', 'EBADF');
+  }
+  return fd;
+}
+
+/**
+ * Stops reading so every byte the peer sends from now on stays in the kernel for the next instance.
+ * Bytes Node already read but nobody consumed would be lost: that is an error, not a silent drop.
+ * Returns what undoes it, for when the handover fails and this process keeps serving.
+ */
+function freeze(socket: net.Socket, index: number): () => void {
+  const wasPaused = socket.isPaused();
+  socket.pause();
+  const handle = handleOf(socket);
+  const stopped = Boolean(handle?.reading && handle.readStop);
+  if (stopped) {
+    handle!.reading = false;
+    handle!.readStop!();
+  }
+  const thaw = (): void => {
+    if (socket.destroyed) return;
+    // resume() alone would not restart libuv: the stream still counts its last read as pending.
+    if (stopped && handle?.readStart) {
+      handle.reading = true;
+      handle.readStart();
+    }
+    if (!wasPaused) socket.resume();
+  };
+  if (socket.readableLength > 0) {
+    thaw();
+    throw new SystemdError(
+      `sockets[${index}] has ${socket.readableLength} unread bytes buffered in Node; consume them before storing it`,
+      'EBUSY',
+      { variable: `sockets[${index}]` },
+    );
+  }
+  return thaw;
+}
+
+/** Resolves once everything written so far has reached the kernel (it then travels with the fd). */
+function drained(socket: net.Socket): Promise<void> {
+  if (socket.writableLength === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (socket.writableLength > 0) return;
+      socket.off('drain', check).off('error', fail);
+      clearInterval(poll);
+      resolve();
+    };
+    const fail = (error: Error): void => {
+      socket.off('drain', check);
+      clearInterval(poll);
+      reject(error);
+    };
+    // 'drain' only fires after write() returned false; poll for the other case.
+    const poll = setInterval(check, 5);
+    socket.on('drain', check).once('error', fail);
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SystemdError(`${what} took longer than ${timeoutMs} ms`, 'ETIMEDOUT')), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Hands live connections to the service manager (FDSTORE=1) so that the next instance of the
+ * service gets them back, e.g. across `systemctl restart`. Needs `FileDescriptorStoreMax=` in the unit.
+ *
+ * Order matters: stop reading, let pending writes reach the kernel, send the fds, then wait on a
+ * BARRIER=1 until the manager has processed the message (it attributes messages to the unit by the
+ * sender's pid, so a sender that exits too early can lose them). Only then are our copies closed:
+ * destroy() closes the descriptor without shutdown(), and since the manager holds the same open
+ * socket the peer sees nothing.
+ *
+ * Returns false, with the sockets untouched, when not under a manager (NOTIFY_SOCKET unset).
+ */
+export async function storeConnections(sockets: net.Socket[], options: StoreOptions = {}): Promise<boolean> {
+  const name = options.name ?? DEFAULT_STORE_NAME;
+  const timeoutMs = options.timeoutMs ?? 5000;
+  if (!Array.isArray(sockets)) throw invalid('sockets', sockets, 'an array of net.Socket');
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw invalid('timeoutMs', timeoutMs, 'a positive number of milliseconds');
+  if (process.env.NOTIFY_SOCKET === undefined) return false;
+  sockets.forEach((socket, i) => {
+    if (!(socket instanceof net.Socket)) throw invalid(`sockets[${i}]`, socket, 'a net.Socket');
+  });
+  const live = sockets.filter((socket) => !socket.destroyed);
+  if (live.length === 0) return true;
+  const fds = live.map((socket) => socketFd(socket));
+  const thaws: (() => void)[] = [];
+  try {
+    live.forEach((socket, i) => thaws.push(freeze(socket, i)));
+    await withTimeout(Promise.all(live.map(drained)), timeoutMs, 'draining pending writes before FDSTORE');
+    for (let i = 0; i < fds.length; i += MAX_FDS_PER_MESSAGE) {
+      notify.fdStore(fds.slice(i, i + MAX_FDS_PER_MESSAGE), { name });
+    }
+    await notify.barrier({ timeoutMs });
+  } catch (error) {
+    for (const thaw of thaws) thaw();
+    throw error;
+  }
+  for (const socket of live) socket.destroy();
+  return true;
+}
+
+/**
+ * Takes back the connections a previous instance stored under `name` (default 'handover'), as
+ * net.Sockets, from the fds the manager passed at start. Each fd is checked to be a connected
+ * stream socket before it is adopted; anything else is a SystemdError (fd left open).
+ */
+export function restoreConnections(name: string = DEFAULT_STORE_NAME, options: RestoreOptions = {}): net.Socket[] {
+  const stored = (options.fds ?? listenFds()).filter((entry) => entry.name === name);
+  for (const { fd } of stored) {
+    const info = fdInfo(fd);
+    if (info.kind !== 'socket' || (info.type !== undefined && info.type !== 'stream') || info.listening === true) {
+      throw new SystemdError(`fd ${fd} named ${JSON.stringify(name)} is not a connected stream socket`, 'ENOTCONN', {
+        variable: 'LISTEN_FDNAMES',
+        value: name,
+      });
+    }
+  }
+  const allowHalfOpen = options.allowHalfOpen ?? false;
+  const sockets = stored.map(({ fd }) => new net.Socket({ fd, readable: true, writable: true, allowHalfOpen }));
+  if (sockets.length > 0 && options.removeFromStore !== false) notify.fdStoreRemove(name);
+  return sockets;
+}
