@@ -1,0 +1,128 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import path from 'node:path';
+
+// __dirname, not import.meta: the root package is not "type": "module", so tsc checks test/ as CommonJS.
+export const REPO_ROOT = path.resolve(__dirname, '../..');
+
+/** Tests pick their ports at random from this range and retry on EADDRINUSE. */
+export const PORT_RANGE = { first: 26000, last: 28999 } as const;
+
+export function randomPort(): number {
+  return PORT_RANGE.first + Math.floor(Math.random() * (PORT_RANGE.last - PORT_RANGE.first + 1));
+}
+
+/**
+ * The test runner's environment without what would change how the daemons behave: a runner that
+ * is itself a systemd service has NOTIFY_SOCKET, WATCHDOG_* or LISTEN_* of its own.
+ */
+export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES', 'IDLE_TIMEOUT', 'PORT', 'LISTEN']) {
+    delete env[name];
+  }
+  return { ...env, ...extra };
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A process started by a test: its output as it comes, its exit, and a way to stop it by pid. */
+export class Running {
+  readonly child: ChildProcess;
+  stdout = '';
+  stderr = '';
+  exit: Exit | undefined;
+  readonly exited: Promise<Exit>;
+  readonly #waiters = new Set<() => void>();
+
+  constructor(command: string, args: string[], options: SpawnOptions = {}) {
+    this.child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv(), ...options });
+    this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.#append('stdout', chunk));
+    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.#append('stderr', chunk));
+    this.exited = new Promise((resolve) => {
+      this.child.on('close', (code, signal) => {
+        this.exit = { code, signal };
+        this.#notify();
+        resolve(this.exit);
+      });
+    });
+    running.add(this);
+    void this.exited.then(() => running.delete(this));
+  }
+
+  get pid(): number {
+    if (this.child.pid === undefined) throw new Error('process did not start');
+    return this.child.pid;
+  }
+
+  get alive(): boolean {
+    return this.exit === undefined;
+  }
+
+  stderrLines(prefix = ''): string[] {
+    return this.stderr.split('\n').filter((line) => line !== '' && line.startsWith(prefix));
+  }
+
+  /** Resolves once stderr matches (true), or the process has exited without it (false); bounded by timeoutMs. */
+  waitForStderr(pattern: RegExp, timeoutMs = 20_000): Promise<boolean> {
+    return this.#waitFor(() => pattern.test(this.stderr), timeoutMs);
+  }
+
+  /** Resolves with the exit, or rejects after timeoutMs (the process is then left to stop()). */
+  async waitForExit(timeoutMs = 20_000): Promise<Exit> {
+    if (!(await this.#waitFor(() => false, timeoutMs)) && this.exit === undefined) {
+      throw new Error(`pid ${this.pid} still running after ${timeoutMs} ms; stderr:\n${this.stderr}`);
+    }
+    return this.exited;
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (this.alive) process.kill(this.pid, signal);
+  }
+
+  /** SIGTERM, then SIGKILL if it has not gone after a while. */
+  async stop(): Promise<Exit> {
+    if (!this.alive) return this.exited;
+    this.signal('SIGTERM');
+    const timer = setTimeout(() => this.signal('SIGKILL'), 10_000);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #append(stream: 'stdout' | 'stderr', chunk: string): void {
+    this[stream] += chunk;
+    this.#notify();
+  }
+
+  #notify(): void {
+    for (const waiter of this.#waiters) waiter();
+  }
+
+  #waitFor(done: () => boolean, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (done() || this.exit !== undefined) finish(done());
+      };
+      const finish = (result: boolean): void => {
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        resolve(result);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      this.#waiters.add(check);
+      check();
+    });
+  }
+}
+
+const running = new Set<Running>();
+
+/** Stops every process the test file started and that is still running (for afterEach/afterAll). */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((process) => process.stop()));
+}

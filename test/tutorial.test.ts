@@ -1,0 +1,129 @@
+// Runs the README: its demo, each launch command with its client command (the output must be what
+// the README shows), and checks that every code excerpt is copied verbatim from the file it names.
+// The markers are described in the README's "How this README is tested".
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PORT_RANGE, REPO_ROOT, Running, cleanEnv, randomPort, stopAll } from './helpers/processes.js';
+
+interface Block {
+  marker: string | undefined; // "tutorial: run", "excerpt: FILE", … from the comment right before the fence
+  lang: string;
+  body: string;
+  line: number;
+}
+
+const README = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+
+function blocks(markdown: string): Block[] {
+  const found: Block[] = [];
+  const pattern = /(?:<!-- ([^>]*?) -->\n)?```(\w*)\n([\s\S]*?)```/g;
+  for (const m of markdown.matchAll(pattern)) {
+    found.push({ marker: m[1], lang: m[2] ?? '', body: m[3] ?? '', line: markdown.slice(0, m.index).split('\n').length });
+  }
+  return found;
+}
+
+const ALL = blocks(README);
+
+/** The output block right after block i, if marked so. */
+function outputAfter(i: number): string | undefined {
+  const next = ALL[i + 1];
+  return next?.marker === 'tutorial: output' ? next.body : undefined;
+}
+
+/** The README's commands use ports 3000–3002; the tests use free ports of their own range. */
+const README_PORT = /\b300[0-2]\b/g;
+
+function sh(script: string, env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
+    cwd: REPO_ROOT,
+    env: cleanEnv(env),
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 120_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+afterEach(stopAll);
+
+describe('README', () => {
+  it('has a quick start of exactly two commands: the demo and the test suite', () => {
+    const quick = ALL.filter((b) => b.marker === 'tutorial: quick-start');
+    expect(quick).toHaveLength(1);
+    expect(quick[0]?.body.trim().split('\n')).toEqual(['./scripts/demo.sh', './scripts/test.sh']);
+    for (const script of ['scripts/demo.sh', 'scripts/test.sh']) {
+      expect(fs.statSync(path.join(REPO_ROOT, script)).mode & 0o111, script).not.toBe(0);
+    }
+  });
+
+  it('marks its runnable blocks: a demo, and three servers each with a client', () => {
+    const markers = ALL.map((b) => b.marker).filter((m) => m?.startsWith('tutorial: ') && m !== 'tutorial: output');
+    expect(markers).toEqual([
+      'tutorial: quick-start',
+      'tutorial: run',
+      'tutorial: server',
+      'tutorial: client',
+      'tutorial: server',
+      'tutorial: client',
+      'tutorial: server',
+      'tutorial: client',
+    ]);
+  });
+
+  const excerpts = ALL.filter((b) => b.marker?.startsWith('excerpt: '));
+  it('has an excerpt of each daemon', () => {
+    expect(new Set(excerpts.map((b) => b.marker))).toEqual(
+      new Set(['socket-service', 'socket-service-accepted', 'socket-service-inet'].map((d) => `excerpt: packages/${d}/src/main.ts`)),
+    );
+  });
+
+  it.each(excerpts.map((b) => [`${b.marker} (README line ${b.line})`, b] as const))('%s is verbatim in that file', (_name, block) => {
+    expect(block.lang).toBe('ts');
+    const file = path.join(REPO_ROOT, (block.marker ?? '').slice('excerpt: '.length));
+    expect(fs.readFileSync(file, 'utf8')).toContain(block.body);
+  });
+
+  const runs = ALL.map((b, i) => [b, i] as const).filter(([b]) => b.marker === 'tutorial: run');
+  it.each(runs.map(([b, i]) => [b.body.trim(), b, i] as const))('`%s` runs and prints what the README shows', (_name, block, i) => {
+    // The demo listens on PORT, PORT+1 and PORT+2; another run of the tests may hold one of them.
+    let base = 0;
+    let r = { status: null as number | null, stdout: '', stderr: '' };
+    for (let attempt = 1; attempt <= 10; attempt++) {
+      base = Math.min(randomPort(), PORT_RANGE.last - 2);
+      r = sh(block.body, { PORT: String(base) });
+      if (r.status === 0 || !/Address already in use/.test(r.stderr)) break;
+    }
+    expect(r.status, r.stderr).toBe(0);
+    const expected = outputAfter(i);
+    expect(expected).toBeDefined();
+    const ports = (text: string): string => text.replace(README_PORT, (p) => String(base + Number(p) - 3000));
+    expect(r.stdout).toBe(ports(expected ?? ''));
+  });
+
+  const servers = ALL.map((b, i) => [b, i] as const).filter(([b]) => b.marker === 'tutorial: server');
+  it.each(servers.map(([b, i]) => [b.body.trim(), b, i] as const))('`%s` and its client give what the README shows', async (_name, server, i) => {
+    const client = ALL[i + 1];
+    expect(client?.marker).toBe('tutorial: client');
+    const expected = outputAfter(i + 1);
+    expect(expected).toBeDefined();
+    for (let attempt = 1; ; attempt++) {
+      const port = randomPort();
+      const launcher = new Running('bash', ['-c', server.body], { cwd: REPO_ROOT, env: cleanEnv({ PORT: String(port) }) });
+      if (!(await launcher.waitForStderr(/^Listening on 127\.0\.0\.1:\d+ as 3\.$/m, 60_000))) {
+        expect(attempt < 10 && /Address already in use/.test(launcher.stderr), launcher.stderr).toBe(true);
+        continue;
+      }
+      expect(launcher.stderr).toContain(`Listening on 127.0.0.1:${port} as 3.`);
+      const command = (client?.body ?? '').replace(README_PORT, String(port));
+      expect(command).toContain(String(port));
+      const r = sh(command);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe(expected);
+      await launcher.stop();
+      return;
+    }
+  });
+});
