@@ -1,0 +1,215 @@
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { activate, assertBuilt, exchange, fixture, isRoot, jsonLines, knock, poke, randomPort, start, tempDir, waitFor, type Activated } from './helpers/activate.js';
+
+const adoptFixture = fixture('fixture-adopt.mjs');
+const runs: Activated[] = [];
+let dir: string;
+
+beforeAll(() => {
+  assertBuilt();
+  dir = tempDir();
+});
+afterAll(() => {
+  runs.forEach((r) => r.kill());
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function run(args: (port: number) => string[], mode: string, ...fixtureArgs: string[]): Promise<Activated> {
+  const started = await activate(args, ['node', adoptFixture, mode, ...fixtureArgs]);
+  runs.push(started);
+  return started;
+}
+
+async function reported(r: Activated): Promise<any> {
+  await waitFor(() => jsonLines(r.stderr()).length > 0, 20_000, `a report from the fixture (stderr: ${r.stderr()})`);
+  return jsonLines(r.stderr())[0];
+}
+
+function get(port: number, urlPath: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: urlPath }, (response) => {
+        let body = '';
+        response.setEncoding('utf8').on('data', (d: string) => (body += d));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}
+
+function udpExchange(type: 'udp4' | 'udp6', host: string, port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket(type);
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error('no UDP reply'));
+    }, 20_000);
+    socket.on('message', (message) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(message.toString());
+    });
+    socket.on('error', reject);
+    // The first datagram wakes systemd-socket-activate; it stays queued for the program.
+    socket.send(text, port, host);
+  });
+}
+
+describe('listen() under systemd-socket-activate', () => {
+  it('http.Server serves a real request on the activated fd', async () => {
+    const r = await run((port) => ['-l', `127.0.0.1:${port}`], 'http');
+    const response = await get(r.port, '/activated');
+    expect(response).toEqual({ status: 200, body: 'hello /activated' });
+    expect(await reported(r)).toEqual({ activated: true, fd: 3, name: 'unknown' });
+    expect(await r.exited).toBe(0);
+  });
+
+  // PrivateNetwork=yes without the native part: fdInfo cannot read the kind, listen() trusts the fd.
+  it.skipIf(!isRoot)('no native part, other network namespace (unshare -n; needs root): still serves', async () => {
+    const started = await activate(
+      (port) => ['-E', 'SDNODE_NO_NATIVE=1', '-l', `127.0.0.1:${port}`],
+      ['unshare', '-n', 'node', adoptFixture, 'http'],
+    );
+    runs.push(started);
+    expect(await get(started.port, '/private')).toEqual({ status: 200, body: 'hello /private' });
+    expect(await reported(started)).toEqual({ activated: true, fd: 3, name: 'unknown' });
+    expect(await started.exited).toBe(0);
+  });
+
+  it('net.Server on a unix path listener; --fdname sets the name', async () => {
+    const socketPath = path.join(dir, 'listen.sock');
+    const r = await run(() => ['-l', socketPath, '--fdname=api'], 'net');
+    expect((await exchange({ path: socketPath })).toString()).toBe('net');
+    // Node does not know the path of an adopted unix socket: address() is null.
+    expect(await reported(r)).toEqual({ activated: true, fd: 3, name: 'api', address: null });
+    expect(await r.exited).toBe(0);
+  });
+
+  it('two fds (-l A -l B --fdname=a:b): selected by name', async () => {
+    const r = await run((port) => ['-l', `127.0.0.1:${port}`, '-l', `127.0.0.1:${port + 1}`, '--fdname=a:b'], 'net', 'name=b');
+    await knock(r.port); // wakes it; fd "a" is never served
+    const out = await reported(r);
+    expect(out).toMatchObject({ activated: true, fd: 4, name: 'b', address: { address: '127.0.0.1', port: r.port + 1 } });
+    expect((await exchange({ port: r.port + 1 })).toString()).toBe('net');
+    expect(await r.exited).toBe(0);
+  });
+
+  it('two fds and no name → error listing the names', async () => {
+    const r = await run((port) => ['-l', `127.0.0.1:${port}`, '-l', `127.0.0.1:${port + 1}`, '--fdname=a:b'], 'net');
+    await knock(r.port);
+    const out = await reported(r);
+    expect(out.code).toBe('EINVAL');
+    expect(out.error).toContain('fd 3 "a", fd 4 "b"');
+    expect(out.error).toContain('name option');
+  });
+
+  it('listenAll(): one server per activated listening socket', async () => {
+    const r = await run((port) => ['-l', `127.0.0.1:${port}`, '-l', `127.0.0.1:${port + 1}`], 'all');
+    await knock(r.port);
+    expect(await reported(r)).toEqual({ servers: 2 });
+    expect((await exchange({ port: r.port + 1 })).toString()).toBe(`port ${r.port + 1}`);
+    // The knock above was accepted by the first server, which then closed.
+    expect(await r.exited).toBe(0);
+  });
+
+  it('wrong kind (a datagram socket given to listen) → error, and the fd is still usable', async () => {
+    const r = await run((port) => ['--datagram', '-l', `127.0.0.1:${port}`], 'wrong-kind');
+    expect(await udpExchange('udp4', '127.0.0.1', r.port, 'ping')).toBe('still open ping');
+    const out = await reported(r);
+    expect(out.refused.code).toBe('EINVAL');
+    expect(out.refused.error).toMatch(/fd 3 .* is an inet4 dgram socket: expected a listening stream socket.*left open/);
+    expect(await r.exited).toBe(0);
+  });
+
+  it('activated, but no listening socket among the fds → error; the fallback is not used', async () => {
+    const r = await run((port) => ['-a', '-l', `127.0.0.1:${port}`], 'net', `fallback=${randomPort()}`);
+    const reply = exchange({ port: r.port }).catch(() => Buffer.alloc(0));
+    const out = await reported(r);
+    expect(out.code).toBe('ENOENT');
+    expect(out.error).toContain('the fallback is only used when the process is not socket-activated');
+    await reply;
+  });
+
+  it('adopting the same fd twice → clear error instead of EEXIST from Node', async () => {
+    const r = await run((port) => ['-l', `127.0.0.1:${port}`], 'double');
+    expect((await exchange({ port: r.port })).toString()).toBe('first');
+    const out = await reported(r);
+    expect(out.second.code).toBe('EEXIST');
+    expect(out.second.error).toContain('fd 3 was already adopted by this process');
+  });
+});
+
+describe('listen() without activation', () => {
+  it('uses the fallback when not activated', async () => {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const port = randomPort();
+      const r = start(['node', adoptFixture, 'http', `fallback=${port}`]);
+      runs.push(r);
+      const out = await reportedOrExit(r);
+      if (out?.code === 'EADDRINUSE') continue;
+      expect(out).toEqual({ activated: false });
+      expect(await get(port, '/fallback')).toEqual({ status: 200, body: 'hello /fallback' });
+      expect(await r.exited).toBe(0);
+      return;
+    }
+    throw new Error('no free port for the fallback');
+  });
+
+  it('neither activated nor a fallback → clear error', async () => {
+    const r = start(['node', adoptFixture, 'net']);
+    runs.push(r);
+    const out = await reported(r);
+    expect(out.code).toBe('ENOENT');
+    expect(out.error).toContain('not socket-activated (LISTEN_FDS is not set for this process) and no fallback given');
+  });
+});
+
+async function reportedOrExit(r: Activated): Promise<any> {
+  await Promise.race([waitFor(() => jsonLines(r.stderr()).length > 0), r.exited]);
+  return jsonLines(r.stderr())[0];
+}
+
+describe('acceptedConnection()', () => {
+  it('-a: the connection on fd 3 echoes the client bytes', async () => {
+    const r = await run((port) => ['-a', '-l', `127.0.0.1:${port}`], 'accepted');
+    expect((await exchange({ port: r.port }, 'echo me')).toString()).toBe('echo me');
+  });
+
+  it('acceptedConnection() without activation → message says how to run it', async () => {
+    const r = start(['node', '--input-type=module', '-e', `
+      import { acceptedConnection } from ${JSON.stringify(path.resolve(adoptFixture, '../../../dist/index.js'))};
+      try { acceptedConnection(); } catch (e) { console.error(JSON.stringify({ code: e.code, error: e.message })); }`]);
+    runs.push(r);
+    const out = await reported(r);
+    expect(out).toEqual({
+      code: 'ENOENT',
+      error:
+        'no accepted connection: LISTEN_FDS is not set for this process; run with systemd-socket-activate --accept or a socket unit with Accept=yes',
+    });
+  });
+});
+
+describe('adoptDatagram() under systemd-socket-activate --datagram', () => {
+  it.each([
+    ['udp4', '127.0.0.1'],
+    ['udp6', '::1'],
+  ] as const)('%s: receives a datagram and replies', async (type, host) => {
+    const r = await run((port) => ['--datagram', '-l', type === 'udp6' ? `[${host}]:${port}` : `${host}:${port}`], 'udp');
+    expect(await udpExchange(type, host, r.port, 'ping')).toBe('pong ping');
+    expect((await reported(r)).udp).toMatchObject({ address: host, port: r.port, family: type === 'udp6' ? 'IPv6' : 'IPv4' });
+    expect(await r.exited).toBe(0);
+  });
+
+  it('an AF_UNIX datagram socket → error saying Node cannot adopt it', async () => {
+    const socketPath = path.join(dir, 'dgram.sock');
+    const r = await run(() => ['--datagram', '-l', socketPath], 'unix-dgram');
+    poke('dgram', socketPath);
+    const out = await reported(r);
+    expect(out.code).toBe('EPROTOTYPE');
+    expect(out.error).toContain('Node cannot adopt AF_UNIX datagram sockets');
+  });
+});

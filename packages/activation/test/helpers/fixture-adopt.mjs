@@ -1,0 +1,114 @@
+// A small daemon for the adoption tests. Mode in argv[2]; reports one JSON line on stderr
+// and serves one client before exiting.
+import http from 'node:http';
+import net from 'node:net';
+import { acceptedConnection, adoptDatagram, listen, listenAll, listenFds } from '../../dist/index.js';
+
+const [mode, ...args] = process.argv.slice(2);
+const report = (value) => process.stderr.write(`${JSON.stringify(value)}\n`);
+const failure = (error) => ({ error: error.message, code: error.code });
+const option = (name) => {
+  const arg = args.find((a) => a.startsWith(`${name}=`));
+  return arg === undefined ? undefined : arg.slice(name.length + 1);
+};
+const fallbackPort = option('fallback');
+const options = {
+  ...(option('name') === undefined ? {} : { name: option('name') }),
+  ...(fallbackPort === undefined ? {} : { fallback: { host: '127.0.0.1', port: Number(fallbackPort) } }),
+};
+
+/** Answers one connection with `text`, then stops listening so the process can exit. */
+function answerOnce(text) {
+  const server = net.createServer((socket) => {
+    socket.end(text);
+    server.close();
+  });
+  return server;
+}
+
+switch (mode) {
+  case 'http': {
+    const server = http.createServer((request, response) => {
+      response.setHeader('connection', 'close');
+      response.end(`hello ${request.url}`);
+      server.close();
+    });
+    listen(server, options).then(report, (error) => report(failure(error)));
+    break;
+  }
+  case 'net': {
+    const server = answerOnce('net');
+    listen(server, options).then(
+      (result) => report({ ...result, address: server.address() }),
+      (error) => report(failure(error)),
+    );
+    break;
+  }
+  case 'all': {
+    listenAll(() => {
+      const server = net.createServer((socket) => {
+        socket.end(`port ${server.address().port}`);
+        server.close();
+      });
+      return server;
+    }, options).then(
+      (servers) => report({ servers: servers.length }),
+      (error) => report(failure(error)),
+    );
+    break;
+  }
+  case 'accepted': {
+    const socket = acceptedConnection();
+    socket.pipe(socket);
+    report({ accepted: true });
+    break;
+  }
+  case 'udp': {
+    const socket = adoptDatagram();
+    socket.on('message', (message, from) => {
+      socket.send(`pong ${message}`, from.port, from.address, () => socket.close());
+    });
+    // bind({fd}) is synchronous: the socket is bound (and 'listening' was emitted) on return.
+    report({ udp: socket.address() });
+    break;
+  }
+  case 'wrong-kind': {
+    // A datagram socket offered to listen(): refused before Node sees it, then still usable as UDP.
+    const [fd] = listenFds();
+    const server = net.createServer();
+    listen(server, { fds: [fd] }).then(
+      () => report({ error: 'listen() accepted a datagram socket' }),
+      (error) => {
+        const socket = adoptDatagram(fd);
+        socket.on('message', (message, from) => socket.send(`still open ${message}`, from.port, from.address, () => socket.close()));
+        report({ refused: failure(error), address: socket.address() });
+      },
+    );
+    break;
+  }
+  case 'double': {
+    const server = answerOnce('first');
+    listen(server, options).then(async () => {
+      const second = net.createServer();
+      try {
+        await listen(second, options);
+        report({ error: 'second adoption succeeded' });
+      } catch (error) {
+        report({ second: failure(error) });
+      }
+    });
+    break;
+  }
+  case 'unix-dgram': {
+    try {
+      adoptDatagram();
+      report({ error: 'adopted an AF_UNIX datagram socket' });
+    } catch (error) {
+      report(failure(error));
+    }
+    break;
+  }
+  default:
+    report({ error: `unknown mode ${mode}` });
+    process.exitCode = 2;
+}
