@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System packages the build and the tests need (Debian). Idempotent; needs root.
 set -euo pipefail
-packages=(gcc libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross musl-tools qemu-user
+packages=(gcc libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross libstdc++6-arm64-cross musl-tools qemu-user
   systemd-container netcat-openbsd python3)
 missing=()
 for p in "${packages[@]}"; do

@@ -3,7 +3,8 @@
 # Extra arguments go to vitest (e.g. a file filter). In CI (CI=true) or with
 # SDNODE_ALL_NODES=1 the suite runs again under Node 22 and 24 (fetched from the
 # npm registry into .cache/nodes), all but the real-systemd tests, whose daemons
-# run on the container's /usr/bin/node.
+# run on the container's /usr/bin/node; and an arm64 Node loads the arm64
+# prebuilt under qemu-aarch64.
 set -euo pipefail
 source "$(dirname "$0")/pnpm.sh"
 cd "$REPO_ROOT"
@@ -18,6 +19,8 @@ other_nodes=""
 if [ "${CI:-}" = true ] || [ "${SDNODE_ALL_NODES:-}" = 1 ]; then
   other_nodes="$(scripts/other-nodes.sh)"
   export SDNODE_TEST_NODES="$other_nodes"
+  SDNODE_TEST_ARM64_NODE="$(scripts/arm64-node.sh)"
+  export SDNODE_TEST_ARM64_NODE
 fi
 
 run_suite() { # label, vitest args…
