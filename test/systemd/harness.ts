@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { FLOCK, lockPorts, type PortLock } from './port-lock.js';
 
 // __dirname, not import.meta: the root package is not "type": "module", so tsc checks test/ as CommonJS.
 export const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -26,7 +27,7 @@ const SETPRIV = '/usr/bin/setpriv';
 export function skipReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'systemd test bed: needs root (systemd-nspawn boots a real manager)';
   if (!fs.existsSync(NSPAWN)) return `systemd test bed: ${NSPAWN} missing (Debian package systemd-container)`;
-  for (const tool of [NSENTER, SETPRIV]) {
+  for (const tool of [NSENTER, SETPRIV, FLOCK]) {
     if (!fs.existsSync(tool)) return `systemd test bed: ${tool} missing (Debian package util-linux)`;
   }
   if (cgroupHierarchies().length === 0) return 'systemd test bed: no name=systemd or cgroup2 hierarchy mounted under /sys/fs/cgroup';
@@ -236,8 +237,10 @@ export async function assertPortsFree(ports: number[]): Promise<void> {
 // the bed
 
 export interface BootOptions {
-  /** Loopback ports the units will listen on; checked free before boot. */
+  /** Loopback ports the units will listen on: held exclusively (see port-lock.ts) and checked free before boot. */
   ports?: number[];
+  /** How long to wait for another bed to give the ports up. */
+  lockTimeoutMs?: number;
   /** Repository files the test needs (e.g. built daemons); a clear error names the first one missing. */
   needs?: string[];
   /** Log lines (boot time etc.) go here. */
@@ -252,6 +255,7 @@ export class Bed {
   private nspawn: ChildProcess | undefined;
   private nspawnExited: Promise<void> = Promise.resolve();
   private jail: CgroupJail | undefined;
+  private portLock: PortLock | undefined;
   private staged: string | undefined;
   private consoleLog = '';
   private down = false;
@@ -265,6 +269,7 @@ export class Bed {
     const machine = `sdnode-bed-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
     const bed = new Bed(machine, options.log ?? ((line) => console.log(line)));
     try {
+      if (options.ports?.length) bed.portLock = await lockPorts(options.ports, options.lockTimeoutMs ?? 90_000);
       await assertPortsFree(options.ports ?? []);
       bed.staged = stageRepo(options.needs ?? []);
       bed.jail = enterCgroup(machine);
@@ -397,6 +402,9 @@ export class Bed {
       this.staged = undefined;
     }
     fs.rmSync(`/run/systemd/nspawn/propagate/${this.machine}`, { recursive: true, force: true });
+    // Released last: the ports are free once the container is gone.
+    await this.portLock?.release();
+    this.portLock = undefined;
     process.removeListener('exit', this.onExit);
     return problems;
   }

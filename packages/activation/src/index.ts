@@ -7,3 +7,4 @@ export { notify, type NotifyFields, type NotifyOptions } from './notify.js';
 export { watchdogUsec, keepAlive, type KeepAlive } from './watchdog.js';
 export { isBooted, invocationId, underSystemd } from './service.js';
 export { storeConnections, restoreConnections, socketFd, DEFAULT_STORE_NAME, type StoreOptions, type RestoreOptions } from './fd-store.js';
+export { serveUntilStopped, type ServeOptions, type Serving } from './lifecycle.js';

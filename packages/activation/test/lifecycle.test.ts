@@ -1,0 +1,339 @@
+// serveUntilStopped with real servers and real clients. Whatever ends the process runs in a child
+// `node` process (a small server written next to a plain-JS copy of the library); what does not
+// runs here.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SystemdError } from '../src/errors.js';
+import { serveUntilStopped } from '../src/lifecycle.js';
+import { transpiledLibrary } from './helpers/notify-child.js';
+import { startReceiver } from './helpers/notify-receiver.js';
+
+const PORT_MIN = 26000;
+const PORT_MAX = 27999;
+
+// The child: one server on a random free port of the range, which answers `got <what the client
+// sent>` once the client has sent something, so that a test decides how long a connection stays in
+// flight. It registers no 'error' listener on its connections: the library must cope. Every event
+// is a JSON line on stdout.
+const CHILD = `
+import net from 'node:net';
+import { serveUntilStopped } from './src/lifecycle.js';
+
+const { stopWhenServed, exitCode, ...options } = JSON.parse(process.argv[2]);
+const report = (event) => process.stdout.write(JSON.stringify(event) + '\\n');
+
+const server = net.createServer((socket) => {
+  report({ event: 'connection' });
+  socket.once('data', (data) => socket.end('got ' + data));
+  socket.on('close', (hadError) => report({ event: 'close', hadError }));
+});
+let attempts = 0;
+const listenSomewhere = () => server.listen(${PORT_MIN} + Math.floor(Math.random() * ${PORT_MAX - PORT_MIN + 1}), '127.0.0.1');
+server.on('error', (error) => {
+  if (error.code !== 'EADDRINUSE' || ++attempts === 20) throw error;
+  listenSomewhere();
+});
+server.on('listening', () => report({ event: 'listening', port: server.address().port }));
+listenSomewhere();
+
+const serving = serveUntilStopped([server], {
+  ...options,
+  onServed: (served) => {
+    report({ event: 'served', served });
+    if (served === stopWhenServed) serving.stop('served ' + served);
+  },
+  onStopping: (status, reason) => report({ event: 'stopping', status, reason, open: serving.open }),
+  ...(exitCode === undefined ? {} : { onStopped: () => { report({ event: 'stopped' }); process.exit(exitCode); } }),
+});
+`;
+
+interface Event {
+  event: string;
+  [key: string]: unknown;
+}
+
+class Child {
+  readonly events: Event[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr = '';
+  #waiters: (() => void)[] = [];
+
+  constructor(readonly process: ChildProcess) {
+    createInterface({ input: process.stdout! }).on('line', (line) => {
+      this.events.push(JSON.parse(line) as Event);
+      this.#wake();
+    });
+    process.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
+    this.exited = new Promise((resolve) => process.once('exit', (code, signal) => resolve({ code, signal })));
+    void this.exited.then(() => this.#wake());
+  }
+
+  get alive(): boolean {
+    return this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  /** The first event named `name` (matching `fields`), waiting for it at most timeoutMs. */
+  async waitFor(name: string, fields: Record<string, unknown> = {}, timeoutMs = 20_000): Promise<Event> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.events.find((e) => e.event === name && Object.entries(fields).every(([k, v]) => e[k] === v));
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (!this.alive || left <= 0) {
+        throw new Error(`no ${name} event ${JSON.stringify(fields)}; events: ${JSON.stringify(this.events)}; stderr: ${this.stderr}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  names(): string[] {
+    return this.events.map((e) => e.event);
+  }
+
+  #wake(): void {
+    this.#waiters.splice(0).forEach((wake) => wake());
+  }
+}
+
+let dir: string;
+const children: Child[] = [];
+const clients: net.Socket[] = [];
+
+beforeAll(() => {
+  dir = transpiledLibrary(['errors', 'native', 'notify', 'lifecycle']);
+  writeFileSync(path.join(dir, 'server.mjs'), CHILD);
+});
+afterEach(() => {
+  for (const client of clients.splice(0)) client.destroy();
+  for (const child of children.splice(0)) if (child.alive) child.process.kill('SIGKILL');
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Starts the child server with these options; resolves with it and its port once it listens. */
+async function startChild(options: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Promise<{ child: Child; port: number }> {
+  const child = new Child(
+    spawn(process.execPath, [path.join(dir, 'server.mjs'), JSON.stringify(options)], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  children.push(child);
+  const listening = await child.waitFor('listening');
+  return { child, port: listening.port as number };
+}
+
+function connect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    clients.push(socket);
+    socket.once('connect', () => resolve(socket)).once('error', reject);
+  });
+}
+
+/** Everything the server sends until it closes the connection. */
+function readToEnd(socket: net.Socket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    socket.setEncoding('utf8').on('data', (d: string) => (data += d));
+    socket.once('end', () => resolve(data)).once('error', reject);
+  });
+}
+
+async function exchange(port: number, text: string): Promise<string> {
+  const socket = await connect(port);
+  const reply = readToEnd(socket);
+  socket.write(text);
+  return reply;
+}
+
+function connectError(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('serveUntilStopped: graceful stop', () => {
+  it('on SIGTERM sends STOPPING=1, stops accepting, finishes the connection in flight, then exits 0', async () => {
+    const receiver = await startReceiver();
+    try {
+      const { child, port } = await startChild({}, { NOTIFY_SOCKET: receiver.address });
+      const inFlight = await connect(port);
+      await child.waitFor('connection');
+
+      child.process.kill('SIGTERM');
+      const status = 'SIGTERM: no longer accepting, finishing 1 open connection';
+      expect(await child.waitFor('stopping')).toEqual({ event: 'stopping', status, reason: 'SIGTERM', open: 1 });
+      const datagram = await receiver.next();
+      expect(datagram.data.toString()).toBe(`STOPPING=1\nSTATUS=${status}\n`);
+      expect(datagram.pid).toBe(child.process.pid);
+
+      expect(await connectError(port)).toBe('ECONNREFUSED');
+      expect(child.alive).toBe(true); // held by the connection in flight
+      const reply = readToEnd(inFlight);
+      inFlight.write('last words');
+      expect(await reply).toBe('got last words');
+      expect(await child.exited).toEqual({ code: 0, signal: null });
+      expect(child.names().slice(0, 4)).toEqual(['listening', 'connection', 'stopping', 'served']);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  it('stops on the signals it is given, with the signal as the reason', async () => {
+    const { child } = await startChild({ signals: ['SIGUSR2'] });
+    child.process.kill('SIGUSR2');
+    expect(await child.waitFor('stopping')).toMatchObject({ status: 'SIGUSR2: no longer accepting, finishing 0 open connections' });
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('a second signal during the stop ends the process at once', async () => {
+    const { child, port } = await startChild();
+    await connect(port);
+    await child.waitFor('connection');
+    child.process.kill('SIGINT');
+    await child.waitFor('stopping', { reason: 'SIGINT', open: 1 });
+    child.process.kill('SIGINT');
+    expect(await child.exited).toEqual({ code: null, signal: 'SIGINT' });
+  });
+
+  it('stop(reason) from the program, and onStopped instead of the exit', async () => {
+    const { child, port } = await startChild({ stopWhenServed: 2, exitCode: 7 });
+    expect(await exchange(port, 'one')).toBe('got one');
+    expect(await exchange(port, 'two')).toBe('got two');
+    expect(await child.waitFor('stopping')).toMatchObject({ reason: 'served 2' });
+    expect(await child.exited).toEqual({ code: 7, signal: null });
+    expect(child.names().filter((n) => n !== 'close')).toEqual(
+      ['listening', 'connection', 'served', 'connection', 'served', 'stopping', 'stopped'],
+    );
+  });
+});
+
+describe('serveUntilStopped: idle exit', () => {
+  it('exits 0 after the idle timeout when no connection comes', async () => {
+    const { child } = await startChild({ idleTimeoutMs: 200 });
+    expect(await child.waitFor('stopping')).toMatchObject({ reason: 'idle', status: 'idle: no longer accepting, finishing 0 open connections' });
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('not while a connection is open: the timeout starts again once the last one has closed', async () => {
+    const { child, port } = await startChild({ idleTimeoutMs: 1500 });
+    const held = await connect(port);
+    await child.waitFor('connection');
+    await sleep(3500); // more than twice the idle timeout with the connection open
+    expect(child.names()).not.toContain('stopping');
+    expect(child.alive).toBe(true);
+
+    const reply = readToEnd(held);
+    held.write('done');
+    expect(await reply).toBe('got done');
+    expect(await child.waitFor('stopping')).toMatchObject({ reason: 'idle', open: 0 });
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    expect(child.names()).toEqual(['listening', 'connection', 'served', 'close', 'stopping']);
+  });
+});
+
+describe('serveUntilStopped: misbehaving clients', () => {
+  it('a client that resets its connection does not crash the process', async () => {
+    const { child, port } = await startChild();
+    for (let i = 0; i < 3; i++) {
+      const socket = await connect(port);
+      await child.waitFor('connection');
+      socket.resetAndDestroy();
+      await child.waitFor('close', { hadError: true });
+      child.events.length = 0; // wait for the next connection's events
+    }
+    expect(await exchange(port, 'after')).toBe('got after');
+    expect(child.alive).toBe(true);
+  });
+
+  it('drops a connection silent for silenceTimeoutMs and serves on', async () => {
+    const { child, port } = await startChild({ silenceTimeoutMs: 300 });
+    const silent = await connect(port);
+    expect(await readToEnd(silent)).toBe(''); // closed by the server, nothing sent
+    await child.waitFor('close');
+    expect(await exchange(port, 'next')).toBe('got next');
+    expect(child.alive).toBe(true);
+  });
+
+  it('a silent client cannot hold a stop forever', async () => {
+    const { child, port } = await startChild({ silenceTimeoutMs: 500 });
+    const silent = await connect(port);
+    await child.waitFor('connection');
+    child.process.kill('SIGTERM');
+    await child.waitFor('stopping', { open: 1 });
+    expect(await readToEnd(silent)).toBe('');
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('serveUntilStopped in this process', () => {
+  it('counts open and served connections; onStopped replaces the exit', async () => {
+    const server = net.createServer((socket) => socket.once('data', (d) => socket.end(`got ${d}`)));
+    let onStopped = (): void => {};
+    const stopped = new Promise<void>((resolve) => (onStopped = resolve));
+    const serving = serveUntilStopped([server], { signals: [], onStopped });
+    try {
+      await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+      const port = (server.address() as net.AddressInfo).port;
+      expect(await exchange(port, 'a')).toBe('got a');
+      await until(() => serving.open === 0);
+      expect(serving.served).toBe(1);
+      const held = await connect(port);
+      await until(() => serving.open === 1);
+
+      serving.stop('test');
+      expect(serving.stopping).toBe(true);
+      expect(server.listening).toBe(false);
+      const reply = readToEnd(held);
+      held.write('b');
+      expect(await reply).toBe('got b');
+      await stopped;
+      expect(serving.served).toBe(2);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('rejects bad options with an error naming the option, before touching anything', () => {
+    const server = net.createServer();
+    const listeners = process.listenerCount('SIGTERM');
+    const cases: [() => unknown, RegExp][] = [
+      [() => serveUntilStopped([]), /^servers="\[\]": expected at least one server$/],
+      [() => serveUntilStopped([server], { idleTimeoutMs: 0 }), /^idleTimeoutMs=0: expected a number of milliseconds from 1 to 2147483647$/],
+      [() => serveUntilStopped([server], { idleTimeoutMs: Number.NaN }), /^idleTimeoutMs=NaN: /],
+      [() => serveUntilStopped([server], { idleTimeoutMs: 2 ** 31 }), /^idleTimeoutMs=2147483648: /],
+      [() => serveUntilStopped([server], { silenceTimeoutMs: -1 }), /^silenceTimeoutMs=-1: expected a number of milliseconds from 0 to/],
+    ];
+    for (const [call, message] of cases) {
+      expect(call).toThrow(SystemdError);
+      expect(call).toThrow(message);
+    }
+    expect(process.listenerCount('SIGTERM')).toBe(listeners);
+    expect(server.listenerCount('connection')).toBe(0);
+  });
+});
+
+/** Polls `condition` every 10 ms, for at most 10 s. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !condition(); i++) await sleep(10);
+  if (!condition()) throw new Error('condition not met within 10 s');
+}
