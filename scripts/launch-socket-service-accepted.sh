@@ -5,10 +5,5 @@
 #   PORT=3001 ./scripts/launch-socket-service-accepted.sh
 # Arguments go to the daemon. Builds the workspace first if it has not been built.
 set -euo pipefail
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-main="$REPO_ROOT/packages/socket-service-accepted/dist/main.js"
-if [ ! -f "$main" ] || [ ! -d "$REPO_ROOT/packages/activation/dist" ]; then
-  source "$REPO_ROOT/scripts/pnpm.sh"
-  (cd "$REPO_ROOT" && pnpm install --frozen-lockfile && pnpm run build) >&2
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/ensure-built.sh" socket-service-accepted
 exec systemd-socket-activate -a -l "${LISTEN:-127.0.0.1:${PORT:-3001}}" node "$main" "$@"

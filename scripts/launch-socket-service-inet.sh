@@ -5,10 +5,5 @@
 #   PORT=3002 ./scripts/launch-socket-service-inet.sh
 # Arguments go to the daemon. Builds the workspace first if it has not been built.
 set -euo pipefail
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-main="$REPO_ROOT/packages/socket-service-inet/dist/main.js"
-if [ ! -f "$main" ] || [ ! -d "$REPO_ROOT/packages/activation/dist" ]; then
-  source "$REPO_ROOT/scripts/pnpm.sh"
-  (cd "$REPO_ROOT" && pnpm install --frozen-lockfile && pnpm run build) >&2
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/ensure-built.sh" socket-service-inet
 exec systemd-socket-activate -a --inetd -l "${LISTEN:-127.0.0.1:${PORT:-3002}}" node "$main" "$@"

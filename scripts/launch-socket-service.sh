@@ -8,12 +8,7 @@
 # when this script is itself run as a service) are passed on with -E when set.
 # Builds the workspace first if it has not been built.
 set -euo pipefail
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-main="$REPO_ROOT/packages/socket-service/dist/main.js"
-if [ ! -f "$main" ] || [ ! -d "$REPO_ROOT/packages/activation/dist" ]; then
-  source "$REPO_ROOT/scripts/pnpm.sh"
-  (cd "$REPO_ROOT" && pnpm install --frozen-lockfile && pnpm run build) >&2
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/ensure-built.sh" socket-service
 pass=()
 for name in IDLE_TIMEOUT NOTIFY_SOCKET WATCHDOG_USEC WATCHDOG_PID; do
   if [ -n "${!name+set}" ]; then pass+=(-E "$name"); fi
