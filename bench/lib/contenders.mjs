@@ -1,0 +1,107 @@
+// Who runs in each mode: our daemon as the launch scripts run it, the same job in
+// bare Node (raw fds, no library), in C, and bench-only variants of ours.
+import fs from 'node:fs';
+import path from 'node:path';
+import { BENCH, ROOT, OUT, bundleDaemon, compileC, snapshotDaemon } from './build.mjs';
+
+const NODE = process.execPath;
+
+export const MODES = [
+  {
+    id: 'listen',
+    short: 'mode 1',
+    title: 'mode 1: listening socket (default)',
+    launcherArgs: [],
+    expected: 'This is a test\n',
+    daemon: 'packages/socket-service/dist/main.js',
+    bare: 'bare-listen.mjs',
+    c: 'listen',
+  },
+  {
+    id: 'accepted',
+    short: 'mode 2 (-a)',
+    title: 'mode 2: accepted connection (-a)',
+    launcherArgs: ['-a'],
+    expected: 'This socket was already accepted\n',
+    daemon: 'packages/socket-service-accepted/dist/main.js',
+    bare: 'bare-accepted.mjs',
+    c: 'accepted',
+  },
+  {
+    id: 'inetd',
+    short: 'mode 3 (-a --inetd)',
+    title: 'mode 3: inetd (-a --inetd)',
+    launcherArgs: ['-a', '--inetd'],
+    expected: 'This socket was passed on stdin/stdout\n',
+    daemon: 'packages/socket-service-inet/dist/main.js',
+    bare: 'bare-inetd.mjs',
+    c: 'inetd',
+  },
+];
+
+/** Node ≥ 22.1 can cache compiled code on disk; Node 20 cannot. */
+export const COMPILE_CACHE_SUPPORTED = (() => {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 1);
+})();
+
+/**
+ * Prepares every contender of every mode. A contender is { name, command, env, role }
+ * where role is 'ours' | 'bare' | 'c' | 'variant'. Missing daemons are reported, not fatal.
+ */
+export async function prepareContenders({ variants }) {
+  const notes = [];
+  const maxrss = compileC(path.join(BENCH, 'tools/maxrss.c'), 'maxrss');
+  const byMode = {};
+  for (const mode of MODES) {
+    const list = [];
+    const daemon = path.join(ROOT, mode.daemon);
+    const haveDaemon = fs.existsSync(daemon);
+    if (haveDaemon) list.push({ name: 'ours', role: 'ours', command: [NODE, daemon], env: {} });
+    else notes.push(`${mode.daemon} is missing (run \`pnpm run build\`): "ours" not measured for ${mode.id}`);
+    list.push({ name: 'bare Node', role: 'bare', command: [NODE, path.join(BENCH, 'contenders', mode.bare)], env: {} });
+    list.push({ name: 'C', role: 'c', command: [compileC(path.join(BENCH, 'contenders', `${mode.c}.c`), mode.c)], env: {} });
+    if (haveDaemon && variants) list.push(...(await prepareVariants(mode, daemon, notes)));
+    byMode[mode.id] = list;
+  }
+  return { byMode, maxrss, notes };
+}
+
+async function prepareVariants(mode, daemon, notes) {
+  const variants = [];
+  let bundle;
+  try {
+    bundle = await bundleDaemon(daemon, mode.id);
+    variants.push({ name: 'ours, bundled', role: 'variant', command: [NODE, bundle], env: {} });
+  } catch (error) {
+    notes.push(`bundling ${mode.daemon} failed: ${firstError(error)}`);
+  }
+  try {
+    const cjs = await bundleDaemon(daemon, mode.id, 'cjs');
+    variants.push({ name: 'ours, bundled as CommonJS', role: 'variant', command: [NODE, cjs], env: {} });
+    const lazy = await bundleDaemon(daemon, mode.id, 'cjs', { lazyBuiltins: true });
+    variants.push({ name: 'ours, bundled as CommonJS, lazy built-ins', role: 'variant', command: [NODE, lazy], env: {} });
+  } catch (error) {
+    notes.push(`${mode.daemon} cannot be bundled as CommonJS: ${firstError(error)}`);
+  }
+  try {
+    const blob = await snapshotDaemon(daemon, mode.id);
+    variants.push({ name: 'ours, startup snapshot', role: 'variant', command: [NODE, '--snapshot-blob', blob], env: {} });
+  } catch (error) {
+    notes.push(`no startup snapshot of ${mode.daemon}: ${firstError(error)}`);
+  }
+  if (COMPILE_CACHE_SUPPORTED) {
+    const cache = path.join(OUT, 'compile-cache');
+    fs.mkdirSync(cache, { recursive: true });
+    const env = { NODE_COMPILE_CACHE: cache };
+    variants.push({ name: 'ours + compile cache', role: 'variant', command: [NODE, daemon], env });
+    if (bundle) variants.push({ name: 'ours, bundled + compile cache', role: 'variant', command: [NODE, bundle], env });
+  }
+  // The library's path without its native part (a platform with no prebuilt binary): what the binary saves.
+  variants.push({ name: 'ours, native part off', role: 'variant', command: [NODE, daemon], env: { SDNODE_NO_NATIVE: '1' } });
+  return variants;
+}
+
+function firstError(error) {
+  return error.errors?.[0]?.text ?? error.message.split('\n')[0];
+}

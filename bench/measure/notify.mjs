@@ -1,0 +1,31 @@
+// P4: notify cost per call and native load time come from bench/activation.mjs,
+// which measures them against a real datagram receiver; this only runs it.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BENCH } from '../lib/build.mjs';
+
+const TIMEOUT_MS = 120_000;
+
+/** Resolves to { figures } (the script's JSON) or { note } saying why there are none. */
+export function measureNotify() {
+  const script = path.join(BENCH, 'activation.mjs');
+  if (!fs.existsSync(script)) return Promise.resolve({ note: 'not measured (bench/activation.mjs is missing)' });
+  const args = [script, '--json'];
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { timeout: TIMEOUT_MS, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+      if (error) {
+        resolve({ note: `not measured (bench/activation.mjs failed: ${(stderr || error.message).trim().split('\n')[0]})` });
+        return;
+      }
+      try {
+        resolve({ figures: JSON.parse(stdout.trim().split('\n').pop()) });
+      } catch {
+        // No JSON from this version of the script: keep its "label: value" lines.
+        const lines = stdout.split('\n').map((line) => /^([^:]+): (.+)$/.exec(line.trim())).filter(Boolean);
+        if (lines.length > 0) resolve({ figures: Object.fromEntries(lines.map(([, label, value]) => [label, value])) });
+        else resolve({ note: 'not measured (bench/activation.mjs printed no figures)' });
+      }
+    });
+  });
+}

@@ -1,0 +1,152 @@
+// `pnpm bench` (add --quick for a smoke run): activation cost of our daemons against
+// the same job in bare Node and in C, every mode, all contenders interleaved in one
+// run. Prints the tables and writes bench/results.md and bench/chart.svg
+// (bench/out/ for --quick, so a smoke run never replaces the real numbers).
+// `--render` writes them again from the last run's raw figures, measuring nothing.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BENCH, OUT } from './lib/build.mjs';
+import { chart } from './lib/chart.mjs';
+import { COMPILE_CACHE_SUPPORTED, MODES, prepareContenders } from './lib/contenders.mjs';
+import { machine } from './lib/machine.mjs';
+import { chartGroups, renderResults } from './lib/results.mjs';
+import { measureCold } from './measure/cold.mjs';
+import { measureMemory } from './measure/memory.mjs';
+import { measureNotify } from './measure/notify.mjs';
+import { PLAIN_NET, measureSteady } from './measure/steady.mjs';
+import { measureThroughput } from './measure/throughput.mjs';
+
+const CONFIGS = {
+  full: {
+    cold: { rounds: 20 },
+    throughput: { rounds: 5, connections: 40, concurrency: 8 },
+    steady: { rounds: 5, connections: 2000, concurrency: 8 },
+    memory: { rounds: 5 },
+  },
+  quick: {
+    cold: { rounds: 2 },
+    throughput: { rounds: 1, connections: 16, concurrency: 8 },
+    steady: { rounds: 1, connections: 200, concurrency: 8 },
+    memory: { rounds: 1 },
+  },
+};
+// A safety net only: a normal run takes well under 5 minutes (--quick about 30 s).
+const HARD_LIMIT_MS = { full: 8 * 60_000, quick: 2 * 60_000 };
+
+const quick = process.argv.includes('--quick');
+const kind = quick ? 'quick' : 'full';
+const config = CONFIGS[kind];
+const outDir = quick ? OUT : BENCH;
+const rawFile = path.join(OUT, `${kind}-run.json`);
+if (process.argv.includes('--render')) {
+  publish(JSON.parse(fs.readFileSync(rawFile, 'utf8')));
+  process.exit(0);
+}
+
+for (const [tool, debianPackage] of [['systemd-socket-activate', 'systemd'], ['gcc', 'gcc']]) {
+  if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).error) {
+    console.error(`bench: ${tool} is not installed (Debian package: ${debianPackage})`);
+    process.exit(1);
+  }
+}
+
+const began = Date.now();
+setTimeout(() => {
+  console.error(`bench: stopped after ${HARD_LIMIT_MS[kind] / 1000} s (hard limit)`);
+  process.exit(1);
+}, HARD_LIMIT_MS[kind]).unref();
+
+// Exit through process.exit so that the launchers still running are killed (lib/launcher.mjs).
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+
+const log = (text) => console.error(`[${((Date.now() - began) / 1000).toFixed(0).padStart(3)} s] ${text}`);
+
+const { byMode, maxrss, notes } = await prepareContenders({ variants: true });
+if (!COMPILE_CACHE_SUPPORTED) {
+  notes.push(`Node's compile cache (module.enableCompileCache / NODE_COMPILE_CACHE) needs Node ≥ 22.1; not measured on ${process.version}`);
+}
+const modeById = Object.fromEntries(MODES.map((mode) => [mode.id, mode]));
+const withoutVariants = (list) => list.filter((contender) => contender.role !== 'variant');
+// Start-up variants matter per connection too; the native-less one only shows its cost once (P1, P5).
+const forThroughput = (list) => list.filter((contender) => !contender.env.SDNODE_NO_NATIVE);
+
+const sections = [];
+
+log('P1 cold activation');
+// A section: what one table (and one chart group) shows; `reference` is the role the ratios divide by.
+const cold = {
+  short: 'cold start', title: 'P1 cold activation, connect → first byte', unit: 'ms', digits: 1, better: 'lower',
+  reference: 'bare', referenceName: 'bare Node', goal: { max: 1.05 }, variants: true, modes: [],
+};
+for (const mode of MODES) {
+  log(`  ${mode.title}`);
+  cold.modes.push({ mode, results: await measureCold(mode, byMode[mode.id], config.cold) });
+}
+sections.push(cold);
+
+log('P2 per-connection throughput');
+const throughputLoad = `${config.throughput.connections} at concurrency ${config.throughput.concurrency}`;
+const throughput = {
+  short: 'conn/s', title: `P2 connections/s, ${throughputLoad}`, unit: 'conn/s', digits: 0, better: 'higher',
+  reference: 'bare', referenceName: 'bare Node', goal: { min: 0.95 }, variants: true, modes: [],
+};
+for (const mode of [modeById.accepted, modeById.inetd]) {
+  log(`  ${mode.title}`);
+  throughput.modes.push({ mode, results: await measureThroughput(mode, forThroughput(byMode[mode.id]), config.throughput) });
+}
+sections.push(throughput);
+
+// P5 runs before P3: P3's thousands of connections linger in TIME_WAIT for a minute, and
+// that would weigh on anything reading the kernel's socket tables meanwhile.
+log('P5 peak memory and idle cost');
+const memory = {
+  short: 'peak RSS', title: 'P5 peak RSS', unit: 'MiB', digits: 1, better: 'lower',
+  reference: 'bare', referenceName: 'bare Node', variants: true, modes: [],
+};
+for (const mode of MODES) {
+  log(`  ${mode.title}`);
+  memory.modes.push({ mode, results: await measureMemory(mode, byMode[mode.id], { ...config.memory, maxrss }) });
+}
+
+log('P3 mode 1 steady state');
+const steadyContenders = [...withoutVariants(byMode.listen).filter((c) => c.role !== 'c'), PLAIN_NET];
+const steadyResults = await measureSteady(modeById.listen, steadyContenders, config.steady);
+const steadyLoad = `${config.steady.connections} at concurrency ${config.steady.concurrency}`;
+sections.push(
+  {
+    short: 'steady conn/s', title: `P3 steady state, connections/s (${steadyLoad})`, unit: 'conn/s', digits: 0,
+    better: 'higher', reference: 'plain', referenceName: PLAIN_NET.name, goal: { min: 0.98 },
+    modes: [{ mode: modeById.listen, results: steadyResults.rate }],
+  },
+  {
+    short: 'steady CPU', title: 'P3 steady state, server CPU per connection', unit: 'µs', digits: 1,
+    better: 'lower', reference: 'plain', referenceName: PLAIN_NET.name,
+    modes: [{ mode: modeById.listen, results: steadyResults.cpu }],
+  },
+  memory,
+);
+
+log('P4 notify and native load (bench/activation.mjs)');
+const notify = await measureNotify();
+
+const info = machine();
+const run = { sections, memory, notify, notes, info, quick, seconds: Math.round((Date.now() - began) / 1000) };
+fs.mkdirSync(OUT, { recursive: true });
+fs.writeFileSync(rawFile, JSON.stringify(run));
+publish(run);
+
+function publish(run) {
+  const markdown = renderResults(run);
+  process.stdout.write(markdown);
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, 'results.md'), markdown);
+  fs.writeFileSync(
+    path.join(outDir, 'chart.svg'),
+    chart(chartGroups(run.sections), {
+      title: 'sdnode: our daemons ÷ the same job without the library',
+      subtitle: `Node ${run.info.node}, ${run.info.cpu}, ${run.info.nproc} CPUs, ${run.info.date.slice(0, 10)}`,
+    }),
+  );
+  console.error(`wrote ${path.relative(process.cwd(), path.join(outDir, 'results.md'))} and chart.svg`);
+}
