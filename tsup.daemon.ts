@@ -1,9 +1,12 @@
 import { defineConfig } from 'tsup';
 
-// Each daemon builds to one file, dist/main.js, run directly by node or a unit's ExecStart=.
+// Each daemon builds to one CommonJS file, dist/main.js, run directly by node or a unit's ExecStart=.
+// The library is inlined: one file to load starts measurably faster than an ESM module graph.
 export default defineConfig({
   entry: { main: 'src/main.ts' },
-  format: ['esm'],
+  format: ['cjs'],
+  noExternal: ['@sdnode/activation'],
+  shims: true,
   clean: true,
   target: 'node20',
   platform: 'node',

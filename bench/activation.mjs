@@ -1,5 +1,6 @@
 // Costs of @sdnode/activation, measured on the built package (run after `pnpm run build`):
-//   node bench/activation.mjs
+//   node bench/activation.mjs [--json]
+// With --json the last line is one JSON object of the figures (bench/measure/notify.mjs reads it).
 // - notify.status() per call, to a real AF_UNIX datagram receiver that reads
 //   every datagram (notify-receiver.py --drain), median over batches;
 // - the one-time load of the native binary (fresh child processes, median);
@@ -120,3 +121,14 @@ console.log(
 );
 console.log(`native binary load: ${fmt(loadMs, 3)} ms (median of ${CHILD_RUNS} fresh processes)`);
 console.log(`import + listenFds(): ${fmt(importMs, 3)} ms (median of ${CHILD_RUNS} fresh processes)`);
+if (process.argv.includes('--json')) {
+  console.log(
+    JSON.stringify({
+      'notify.status() per call (µs, median)': Number(fmt(notifyResult.median)),
+      'bare native send per call (µs, median)': Number(fmt(notifyResult.raw)),
+      [`notify goal <= ${GOAL_US} µs`]: notifyResult.median <= GOAL_US ? 'met' : 'not met',
+      'native binary load (ms, median)': Number(fmt(loadMs, 3)),
+      'import + listenFds() (ms, median)': Number(fmt(importMs, 3)),
+    }),
+  );
+}

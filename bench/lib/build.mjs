@@ -19,16 +19,16 @@ export function compileC(source, name) {
 }
 
 /**
- * Bundles a daemon's dist/main.js with @sdnode/activation inlined (esbuild, the one tsup uses),
- * as ESM or as CommonJS (then from the library's CJS build, which Node loads without
- * its ES module loader). The library finds its native binary at <file's dir>/../prebuilds,
+ * Bundles a daemon's source with @sdnode/activation inlined (esbuild, the one tsup uses), minified,
+ * as ESM or as CommonJS (then from the library's CJS build, as the daemons' own build does).
+ * The library finds its native binary at <file's dir>/../prebuilds,
  * so bundles sit in bench/out/bundle/ next to a link to the package's prebuilds.
  * Returns the bundle's path, or throws with the reason (CJS has no top-level await).
  */
-export async function bundleDaemon(daemonMain, name, format = 'esm', { lazyBuiltins = false } = {}) {
+export async function bundleDaemon(daemonMain, name, format = 'esm') {
   const esbuild = await loadEsbuild();
   const dir = outSubdir('bundle');
-  const outfile = path.join(dir, `${name}${lazyBuiltins ? '-lazy' : ''}.${format === 'esm' ? 'mjs' : 'cjs'}`);
+  const outfile = path.join(dir, `${name}.${format === 'esm' ? 'mjs' : 'cjs'}`);
   await esbuild.build({
     entryPoints: [daemonMain],
     outfile,
@@ -38,36 +38,13 @@ export async function bundleDaemon(daemonMain, name, format = 'esm', { lazyBuilt
     target: 'node20',
     minify: true,
     logLevel: 'silent',
-    plugins: [
-      ...(format === 'cjs'
+    plugins:
+      format === 'cjs'
         ? [{ name: 'library-cjs', setup: (build) => build.onResolve({ filter: LIBRARY }, () => ({ path: LIBRARY_CJS })) }]
-        : []),
-      ...(lazyBuiltins ? [LAZY_BUILTINS] : []),
-    ],
+        : [],
   });
   return outfile;
 }
-
-/**
- * Loads the built-in modules that only rare paths use (the systemd-notify fallback,
- * datagram adoption, error messages, the /proc fallback) on first use instead of at
- * start-up: each becomes a proxy that requires the module when a property is read.
- * It lists no keys, so esbuild's interop helper copies nothing (and loads nothing) up front.
- */
-const LAZY_BUILTINS = {
-  name: 'lazy-builtins',
-  setup(build) {
-    build.onResolve({ filter: /^(node:)?(child_process|dgram|os|tty)$/ }, (args) => ({
-      path: args.path.replace(/^node:/, ''),
-      namespace: 'lazy-builtin',
-    }));
-    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
-      contents:
-        `let loaded; const load = () => (loaded ??= require('node:${args.path}'));\n` +
-        'module.exports = new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });\n',
-    }));
-  },
-};
 
 /**
  * A V8 startup snapshot (`node --snapshot-blob FILE`) with the library already evaluated

@@ -44,14 +44,14 @@ export function renderResults({ sections, memory, notify, notes, info, quick, se
     out.push(
       '## Variants of ours (bench-only builds in bench/out/)',
       '',
-      '"bundled": the daemon and the library in one minified ESM file (esbuild). "bundled as CommonJS": the same ' +
-        'from the library\'s CJS build, loaded without Node\'s ES module loader; "lazy built-ins": in addition ' +
-        '`child_process`, `dgram`, `os` and `tty` (used only on rare paths) are required on first use. "startup snapshot": that code in a ' +
+      '"ours" is already the daemon and the library in one CommonJS file (tsup), the rarely used built-in modules ' +
+        'loaded on first use. "as one ESM file": the same source bundled as ESM (esbuild), loaded by Node\'s ES module ' +
+        'loader. "minified": ours minified (esbuild). "startup snapshot": that code in a ' +
         'V8 startup snapshot (`node --snapshot-blob`), the library already evaluated. "native part off": ' +
         '`SDNODE_NO_NATIVE=1`, the library without its native binary (it then reads the socket tables in ' +
         '/proc/self/net instead, a cost that grows with the sockets open on the host). ' +
         '"compile cache": `NODE_COMPILE_CACHE` ' +
-        '(Node ≥ 22.1). CommonJS and the snapshot need a daemon without top-level await.',
+        '(Node ≥ 22.1).',
       '',
       variants,
       '',

@@ -1,4 +1,4 @@
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import net from 'node:net';
 import { SystemdError } from './errors.js';
 import { fdInfo, type FdInfo } from './fd-info.js';
@@ -93,7 +93,7 @@ export function adoptDatagram(fd?: number | ListenFd): dgram.Socket {
     );
   }
   claim(info.fd);
-  const socket = dgram.createSocket(info.family === 'inet6' ? 'udp6' : 'udp4');
+  const socket = process.getBuiltinModule('node:dgram').createSocket(info.family === 'inet6' ? 'udp6' : 'udp4');
   try {
     socket.bind({ fd: info.fd }); // synchronous for an fd: bound, 'listening' already emitted
   } catch (error) {

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import { Duplex } from 'node:stream';
-import tty from 'node:tty';
 import { SystemdError } from './errors.js';
 import { fdInfo } from './fd-info.js';
 
@@ -20,7 +19,7 @@ export function inetdConnection(): Duplex {
   if (connection !== undefined) return connection;
   const info = fdInfo(0);
   if (info.kind !== 'socket' || info.type === 'dgram' || info.listening === true) {
-    const what = tty.isatty(0)
+    const what = process.getBuiltinModule('node:tty').isatty(0)
       ? 'a terminal'
       : info.kind === 'socket'
         ? info.listening === true

@@ -48,19 +48,33 @@ function load(): { binding: NativeBinding | undefined; error: string | undefined
   if (process.env.SDNODE_NO_NATIVE === '1') {
     return { binding: undefined, error: 'the native part is disabled by SDNODE_NO_NATIVE=1' };
   }
-  // dist/index.js, dist/index.cjs and src/native.ts all sit one level below the package root.
-  const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const requireNative = createRequire(import.meta.url);
   const platform = `${process.platform}-${process.arch}`;
   const failures: string[] = [];
-  for (const variant of [platform, `${platform}-musl`]) {
-    const file = path.join(packageRoot, 'prebuilds', variant, 'sdnode.node');
-    try {
-      return { binding: requireNative(file) as NativeBinding, error: undefined };
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      failures.push(code === 'MODULE_NOT_FOUND' ? `${file}: not found` : `${file}: ${(error as Error).message}`);
+  for (const packageRoot of packageRoots(requireNative)) {
+    for (const variant of [platform, `${platform}-musl`]) {
+      const file = path.join(packageRoot, 'prebuilds', variant, 'sdnode.node');
+      try {
+        return { binding: requireNative(file) as NativeBinding, error: undefined };
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        failures.push(code === 'MODULE_NOT_FOUND' ? `${file}: not found` : `${file}: ${(error as Error).message}`);
+      }
     }
   }
   return { binding: undefined, error: `no prebuilt native binary loads for ${platform}: ${failures.join('; ')}` };
+}
+
+/**
+ * Where prebuilds/ may be: one level above this module (dist/index.js, dist/index.cjs and src/native.ts all
+ * sit there), and, when this code is inlined into another package's bundle, the installed library's root.
+ */
+function packageRoots(requireFromHere: NodeJS.Require): string[] {
+  const roots = [path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')];
+  try {
+    roots.push(path.dirname(requireFromHere.resolve('@sdnode/activation/package.json')));
+  } catch {
+    // Not installed next to this bundle: the first root is all there is.
+  }
+  return [...new Set(roots)];
 }

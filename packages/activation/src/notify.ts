@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import net from 'node:net';
 import { SystemdError, invalid } from './errors.js';
@@ -96,7 +95,8 @@ function sendWithSystemdNotify(socket: string, message: string): void {
   }
   const args = message.slice(0, -1).split('\n');
   try {
-    execFileSync('systemd-notify', args, {
+    // Loaded here, not at start-up: only this fallback needs it.
+    process.getBuiltinModule('node:child_process').execFileSync('systemd-notify', args, {
       env: { ...process.env, NOTIFY_SOCKET: socket },
       stdio: ['ignore', 'ignore', 'pipe'],
       encoding: 'utf8',

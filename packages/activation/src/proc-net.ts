@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 
 /** A socket as /proc/self/net describes it; the fallback when the native part is not loaded. */
 export interface ProcSocket {
@@ -80,9 +79,10 @@ function findUnix(ino: string): ProcSocket | undefined {
 /** The kernel prints each 32-bit word of the address in host byte order. */
 function words(hex: string): Buffer {
   const buffer = Buffer.alloc(hex.length / 2);
+  const littleEndian = process.getBuiltinModule('node:os').endianness() === 'LE';
   for (let i = 0; i < hex.length / 8; i++) {
     const word = parseInt(hex.slice(i * 8, i * 8 + 8), 16);
-    if (os.endianness() === 'LE') buffer.writeUInt32LE(word, i * 4);
+    if (littleEndian) buffer.writeUInt32LE(word, i * 4);
     else buffer.writeUInt32BE(word, i * 4);
   }
   return buffer;

@@ -4,20 +4,23 @@ import { fail, fallbackPort, idleTimeoutMs } from './options.js';
 
 const port = fallbackPort();
 const idleMs = idleTimeoutMs();
-const servers = await listenAll(() => net.createServer((socket) => socket.end('This is a test\n')), {
+listenAll(() => net.createServer((socket) => socket.end('This is a test\n')), {
   fallback: { port, host: '127.0.0.1' },
-}).catch(fail);
-const activated = listenFds().length > 0;
-const where = activated ? 'activated socket' : `127.0.0.1:${port} (not socket-activated)`;
+}).then(serve, fail);
 
-console.error(`socket-service: serving on ${where}`);
-notify.ready(`Serving on ${where}`);
-keepAlive();
+function serve(servers: net.Server[]): void {
+  const activated = listenFds().length > 0;
+  const where = activated ? 'activated socket' : `127.0.0.1:${port} (not socket-activated)`;
 
-// Idle exit only under socket activation: started by hand, nothing would start the daemon again.
-serveUntilStopped(servers, {
-  idleTimeoutMs: activated ? idleMs : undefined,
-  onServed: (served) => notify.status(`Serving on ${where}; ${served} connection${served === 1 ? '' : 's'} served`),
-  onStopping: (status) => console.error(`socket-service: ${status}`),
-});
-if (idleMs !== undefined && !activated) console.error('socket-service: idle timeout ignored: nothing would start it again');
+  console.error(`socket-service: serving on ${where}`);
+  notify.ready(`Serving on ${where}`);
+  keepAlive();
+
+  // Idle exit only under socket activation: started by hand, nothing would start the daemon again.
+  serveUntilStopped(servers, {
+    idleTimeoutMs: activated ? idleMs : undefined,
+    onServed: (served) => notify.status(`Serving on ${where}; ${served} connection${served === 1 ? '' : 's'} served`),
+    onStopping: (status) => console.error(`socket-service: ${status}`),
+  });
+  if (idleMs !== undefined && !activated) console.error('socket-service: idle timeout ignored: nothing would start it again');
+}
