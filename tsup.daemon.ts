@@ -6,7 +6,8 @@ export default defineConfig({
   entry: { main: 'src/main.ts' },
   format: ['cjs'],
   noExternal: ['@sdnode/activation'],
-  shims: true,
+  // The inlined library asks for its module's directory; in this CommonJS file that is __dirname.
+  define: { 'import.meta.dirname': '__dirname' },
   clean: true,
   target: 'node20',
   platform: 'node',

@@ -7,5 +7,8 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   platform: 'node',
-  shims: true,
+  // The CommonJS build has no import.meta: the module's directory is __dirname there.
+  esbuildOptions(options, { format }) {
+    if (format === 'cjs') options.define = { ...options.define, 'import.meta.dirname': '__dirname' };
+  },
 });

@@ -26,6 +26,8 @@ describe('socket-service under systemd-socket-activate (listening socket passed 
   it('answers every connection with the exact message, one process for all', async () => {
     const { process: daemon, port } = await launch('socket-service');
     expect(await request(port)).toBe(MESSAGE);
+    // Logged right after the first answer (see main.ts).
+    expect(await daemon.waitForStderr(/serving on/)).toBe(true);
     expect(daemon.stderrLines('socket-service:')).toEqual(['socket-service: serving on activated socket']);
     const pid = daemon.pid;
     for (let i = 0; i < 3; i++) expect(await request(port)).toBe(MESSAGE);

@@ -1,5 +1,5 @@
 import type dgram from 'node:dgram';
-import net from 'node:net';
+import { Socket, type ListenOptions as NetListenOptions, type Server } from 'node:net';
 import { SystemdError } from './errors.js';
 import { fdInfo, type FdInfo } from './fd-info.js';
 import { listenFds, type ListenFd } from './listen-fds.js';
@@ -8,7 +8,7 @@ export interface ListenOptions {
   /** Only fds with this LISTEN_FDNAMES name (FileDescriptorName=, `--fdname`). */
   name?: string;
   /** Where to listen when the process was not socket-activated (no LISTEN_FDS): `{port, host}` or `{path}`. */
-  fallback?: net.ListenOptions;
+  fallback?: NetListenOptions;
   /** The fds to choose from (default listenFds()). */
   fds?: ListenFd[];
 }
@@ -27,7 +27,7 @@ const adopted = new Set<number>();
  * selected by `name` when given, else on `fallback`. The fd's kind is checked before Node sees it:
  * a wrong kind is a SystemdError and the fd stays open.
  */
-export async function listen(server: net.Server, options: ListenOptions = {}): Promise<Listening> {
+export async function listen(server: Server, options: ListenOptions = {}): Promise<Listening> {
   const chosen = selectListeners(options);
   if (chosen.length > 1) {
     throw new SystemdError(
@@ -47,14 +47,14 @@ export async function listen(server: net.Server, options: ListenOptions = {}): P
 }
 
 /** One server per activated listening stream socket (selected by `name` when given), or one on `fallback`. */
-export async function listenAll(createServer: () => net.Server, options: ListenOptions = {}): Promise<net.Server[]> {
+export async function listenAll(createServer: () => Server, options: ListenOptions = {}): Promise<Server[]> {
   const chosen = selectListeners(options);
   if (chosen.length === 0) {
     const server = createServer();
     await listenOn(server, fallbackOrThrow(options), undefined);
     return [server];
   }
-  const servers: net.Server[] = [];
+  const servers: Server[] = [];
   try {
     for (const one of chosen) {
       const server = createServer();
@@ -107,7 +107,7 @@ export function adoptDatagram(fd?: number | ListenFd): dgram.Socket {
  * The connection of an `Accept=yes` service (`systemd-socket-activate --accept`): the fd named
  * `connection`, else the single connected stream socket among listenFds(), else `options.fd`.
  */
-export function acceptedConnection(options: { fd?: number } = {}): net.Socket {
+export function acceptedConnection(options: { fd?: number } = {}): Socket {
   const fds = listenFds();
   let fd = fds.find((f) => f.name === 'connection')?.fd;
   if (fd === undefined && fds.length > 0) {
@@ -136,7 +136,7 @@ export function acceptedConnection(options: { fd?: number } = {}): net.Socket {
   }
   claim(fd);
   try {
-    return new net.Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
+    return new Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
   } catch (error) {
     adopted.delete(fd);
     throw error;
@@ -156,7 +156,7 @@ function selectListeners(options: ListenOptions): ListenFd[] {
   return listeners;
 }
 
-function listenOn(server: net.Server, target: net.ListenOptions | { fd: number }, fd: ListenFd | undefined): Promise<void> {
+function listenOn(server: Server, target: NetListenOptions | { fd: number }, fd: ListenFd | undefined): Promise<void> {
   if (fd !== undefined) claim(fd.fd);
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => {
@@ -188,7 +188,7 @@ function listenOn(server: net.Server, target: net.ListenOptions | { fd: number }
  * but none that fits has a configuration error: listening elsewhere would hide it (and under
  * PrivateNetwork=yes nobody could reach the fallback).
  */
-function fallbackOrThrow(options: ListenOptions): net.ListenOptions {
+function fallbackOrThrow(options: ListenOptions): NetListenOptions {
   const fds = options.fds ?? listenFds();
   if (fds.length === 0 && options.fallback !== undefined) return options.fallback;
   throw new SystemdError(

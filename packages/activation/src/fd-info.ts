@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { fstatSync, type BigIntStats } from 'node:fs';
 import { invalid, SystemdError } from './errors.js';
 import { loadNative } from './native.js';
 import { procSocket } from './proc-net.js';
@@ -33,9 +33,9 @@ const SOCK_SEQPACKET = 5;
  */
 export function fdInfo(fd: number): FdInfo {
   if (!Number.isInteger(fd) || fd < 0) throw invalid('fd', fd, 'a non-negative integer');
-  let stat: fs.BigIntStats;
+  let stat: BigIntStats;
   try {
-    stat = fs.fstatSync(fd, { bigint: true });
+    stat = fstatSync(fd, { bigint: true });
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? 'EBADF';
     throw new SystemdError(`fd ${fd} is not open (${code})`, code, { variable: 'fd', value: String(fd), cause });

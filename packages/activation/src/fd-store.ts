@@ -1,4 +1,4 @@
-import net from 'node:net';
+import { Socket, type Server } from 'node:net';
 import { SystemdError, invalid } from './errors.js';
 import { fdInfo } from './fd-info.js';
 import { listenFds, type ListenFd } from './listen-fds.js';
@@ -31,12 +31,12 @@ export interface RestoreOptions {
 // only way short of native code. `readStop` is the same handle's call that makes libuv stop reading.
 interface StreamHandle { fd?: number; reading?: boolean; readStop?: () => number; readStart?: () => number }
 
-function handleOf(socket: net.Socket | net.Server): StreamHandle | undefined {
+function handleOf(socket: Socket | Server): StreamHandle | undefined {
   return (socket as unknown as { _handle?: StreamHandle | null })._handle ?? undefined;
 }
 
 /** The file descriptor behind a connected net.Socket or a listening net.Server (TCP or unix). */
-export function socketFd(socket: net.Socket | net.Server): number {
+export function socketFd(socket: Socket | Server): number {
   const fd = handleOf(socket)?.fd;
   if (typeof fd !== 'number' || fd < 0) {
     throw new SystemdError('socket has no file descriptor (closed, still connecting, or not a TCP/unix socket)', 'EBADF');
@@ -49,7 +49,7 @@ export function socketFd(socket: net.Socket | net.Server): number {
  * Bytes Node already read but nobody consumed would be lost: that is an error, not a silent drop.
  * Returns what undoes it, for when the handover fails and this process keeps serving.
  */
-function freeze(socket: net.Socket, index: number): () => void {
+function freeze(socket: Socket, index: number): () => void {
   const wasPaused = socket.isPaused();
   socket.pause();
   const handle = handleOf(socket);
@@ -79,7 +79,7 @@ function freeze(socket: net.Socket, index: number): () => void {
 }
 
 /** Resolves once everything written so far has reached the kernel (it then travels with the fd). */
-function drained(socket: net.Socket): Promise<void> {
+function drained(socket: Socket): Promise<void> {
   if (socket.writableLength === 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const check = (): void => {
@@ -119,14 +119,14 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): P
  *
  * Returns false, with the sockets untouched, when not under a manager (NOTIFY_SOCKET unset).
  */
-export async function storeConnections(sockets: net.Socket[], options: StoreOptions = {}): Promise<boolean> {
+export async function storeConnections(sockets: Socket[], options: StoreOptions = {}): Promise<boolean> {
   const name = options.name ?? DEFAULT_STORE_NAME;
   const timeoutMs = options.timeoutMs ?? 5000;
-  if (!Array.isArray(sockets)) throw invalid('sockets', sockets, 'an array of net.Socket');
+  if (!Array.isArray(sockets)) throw invalid('sockets', sockets, 'an array of Socket');
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw invalid('timeoutMs', timeoutMs, 'a positive number of milliseconds');
   if (process.env.NOTIFY_SOCKET === undefined) return false;
   sockets.forEach((socket, i) => {
-    if (!(socket instanceof net.Socket)) throw invalid(`sockets[${i}]`, socket, 'a net.Socket');
+    if (!(socket instanceof Socket)) throw invalid(`sockets[${i}]`, socket, 'a Socket');
   });
   const live = sockets.filter((socket) => !socket.destroyed);
   if (live.length === 0) return true;
@@ -152,7 +152,7 @@ export async function storeConnections(sockets: net.Socket[], options: StoreOpti
  * net.Sockets, from the fds the manager passed at start. Each fd is checked to be a connected
  * stream socket before it is adopted; anything else is a SystemdError (fd left open).
  */
-export function restoreConnections(name: string = DEFAULT_STORE_NAME, options: RestoreOptions = {}): net.Socket[] {
+export function restoreConnections(name: string = DEFAULT_STORE_NAME, options: RestoreOptions = {}): Socket[] {
   const stored = (options.fds ?? listenFds()).filter((entry) => entry.name === name);
   for (const { fd } of stored) {
     const info = fdInfo(fd);
@@ -164,7 +164,7 @@ export function restoreConnections(name: string = DEFAULT_STORE_NAME, options: R
     }
   }
   const allowHalfOpen = options.allowHalfOpen ?? false;
-  const sockets = stored.map(({ fd }) => new net.Socket({ fd, readable: true, writable: true, allowHalfOpen }));
+  const sockets = stored.map(({ fd }) => new Socket({ fd, readable: true, writable: true, allowHalfOpen }));
   if (sockets.length > 0 && options.removeFromStore !== false) notify.fdStoreRemove(name);
   return sockets;
 }

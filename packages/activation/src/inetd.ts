@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { fstatSync } from 'node:fs';
 import { Duplex } from 'node:stream';
 import { SystemdError } from './errors.js';
 import { fdInfo } from './fd-info.js';
@@ -49,7 +49,7 @@ export function inetdConnection(): Duplex {
 
 function sameFile(a: number, b: number): boolean {
   try {
-    const [x, y] = [fs.fstatSync(a, { bigint: true }), fs.fstatSync(b, { bigint: true })];
+    const [x, y] = [fstatSync(a, { bigint: true }), fstatSync(b, { bigint: true })];
     return x.dev === y.dev && x.ino === y.ino;
   } catch {
     return false;

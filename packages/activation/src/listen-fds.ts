@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { fstatSync } from 'node:fs';
 import { invalid, SystemdError } from './errors.js';
 
 /** The first passed fd: systemd hands over fds 3, 4, … (sd_listen_fds(3)). */
@@ -90,7 +90,8 @@ function readListenFds(env: NodeJS.ProcessEnv, pid: number): ListenFd[] {
   for (let i = 0; i < count; i++) {
     const fd = SD_LISTEN_FDS_START + i;
     try {
-      fs.fstatSync(fd);
+      // bigint, as fdInfo() asks next: each kind of fstat result costs set-up time on first use.
+      fstatSync(fd, { bigint: true });
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code ?? 'EBADF';
       throw new SystemdError(

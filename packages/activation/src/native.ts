@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 /**
  * The native part: what Node core cannot do for systemd. Errors thrown by these
@@ -48,17 +47,23 @@ function load(): { binding: NativeBinding | undefined; error: string | undefined
   if (process.env.SDNODE_NO_NATIVE === '1') {
     return { binding: undefined, error: 'the native part is disabled by SDNODE_NO_NATIVE=1' };
   }
-  const requireNative = createRequire(import.meta.url);
   const platform = `${process.platform}-${process.arch}`;
   const failures: string[] = [];
-  for (const packageRoot of packageRoots(requireNative)) {
+  for (const packageRoot of packageRoots()) {
     for (const variant of [platform, `${platform}-musl`]) {
-      const file = path.join(packageRoot, 'prebuilds', variant, 'sdnode.node');
+      const file = join(packageRoot, 'prebuilds', variant, 'sdnode.node');
+      if (!existsSync(file)) {
+        failures.push(`${file}: not found`);
+        continue;
+      }
+      // process.dlopen, not require(): the binary's path is known, and require's resolution and
+      // error handling cost more than loading the binary itself, on every daemon's start path.
+      const module = { exports: {} };
       try {
-        return { binding: requireNative(file) as NativeBinding, error: undefined };
+        process.dlopen(module, file);
+        return { binding: module.exports as NativeBinding, error: undefined };
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        failures.push(code === 'MODULE_NOT_FOUND' ? `${file}: not found` : `${file}: ${(error as Error).message}`);
+        failures.push(`${file}: ${(error as Error).message}`);
       }
     }
   }
@@ -67,14 +72,15 @@ function load(): { binding: NativeBinding | undefined; error: string | undefined
 
 /**
  * Where prebuilds/ may be: one level above this module (dist/index.js, dist/index.cjs and src/native.ts all
- * sit there), and, when this code is inlined into another package's bundle, the installed library's root.
+ * sit there), then, when this code is inlined into another package's bundle, the library as installed in a
+ * node_modules folder above the bundle (looked up as Node would, without require.resolve's cost).
  */
-function packageRoots(requireFromHere: NodeJS.Require): string[] {
-  const roots = [path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')];
-  try {
-    roots.push(path.dirname(requireFromHere.resolve('@sdnode/activation/package.json')));
-  } catch {
-    // Not installed next to this bundle: the first root is all there is.
+function* packageRoots(): Generator<string> {
+  const here = import.meta.dirname;
+  yield resolve(here, '..');
+  for (let dir = here; ; dir = dirname(dir)) {
+    const installed = join(dir, 'node_modules', '@sdnode', 'activation');
+    if (existsSync(installed)) yield installed;
+    if (dirname(dir) === dir) return;
   }
-  return [...new Set(roots)];
 }

@@ -1,5 +1,5 @@
 import { closeSync } from 'node:fs';
-import net from 'node:net';
+import { Socket } from 'node:net';
 import { SystemdError, invalid } from './errors.js';
 import { loadNative, nativeLoadError } from './native.js';
 
@@ -170,7 +170,7 @@ function fdName(name: string): string {
 /** Waits until every holder of the pipe's write end has closed it. */
 function waitForHangup(readFd: number, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const pipe = new net.Socket({ fd: readFd, readable: true, writable: false });
+    const pipe = new Socket({ fd: readFd, readable: true, writable: false });
     const timer = setTimeout(() => {
       finish(new SystemdError(`BARRIER=1: systemd did not release the barrier within ${timeoutMs} ms`, 'ETIMEDOUT'));
     }, timeoutMs);

@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 /** A socket as /proc/self/net describes it; the fallback when the native part is not loaded. */
 export interface ProcSocket {
@@ -32,7 +32,7 @@ export function procSocket(inode: number | bigint): ProcSocket | undefined {
 function rows(table: string): string[][] {
   let text: string;
   try {
-    text = fs.readFileSync(`/proc/self/net/${table}`, 'latin1');
+    text = readFileSync(`/proc/self/net/${table}`, 'latin1');
   } catch {
     return [];
   }
@@ -57,7 +57,7 @@ function findInet(table: string, family: 'inet4' | 'inet6', type: 'stream' | 'dg
 function findUnix(ino: string): ProcSocket | undefined {
   let text: string;
   try {
-    text = fs.readFileSync('/proc/self/net/unix', 'utf8');
+    text = readFileSync('/proc/self/net/unix', 'utf8');
   } catch {
     return undefined;
   }

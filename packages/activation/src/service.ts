@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { activatedByListenPid } from './listen-fds.js';
 
 /** True when the system was booted with systemd (sd_booted(): /run/systemd/system is a directory). */
@@ -9,7 +9,7 @@ export function isBooted(): boolean {
 /** isBooted() for another marker directory. */
 export function isBootedAt(directory: string): boolean {
   try {
-    return fs.statSync(`${directory}/`).isDirectory();
+    return statSync(`${directory}/`).isDirectory();
   } catch {
     return false;
   }
@@ -49,7 +49,7 @@ export function underSystemd(env: NodeJS.ProcessEnv = process.env, pid: number =
 function systemdCgroup(pid: string): string | undefined {
   let text: string;
   try {
-    text = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
   } catch {
     return undefined;
   }
@@ -61,7 +61,7 @@ function systemdCgroup(pid: string): string | undefined {
 
 function parentPid(pid: string): string | undefined {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name in parentheses may contain spaces: fields after the last ')'.
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
   } catch {

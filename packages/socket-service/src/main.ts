@@ -1,20 +1,24 @@
-import net from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { keepAlive, listenAll, listenFds, notify, serveUntilStopped } from '@sdnode/activation';
 import { fail, fallbackPort, idleTimeoutMs } from './options.js';
 
 const port = fallbackPort();
 const idleMs = idleTimeoutMs();
-listenAll(() => net.createServer((socket) => socket.end('This is a test\n')), {
+listenAll(() => createServer((socket) => socket.end('This is a test\n')), {
   fallback: { port, host: '127.0.0.1' },
 }).then(serve, fail);
 
-function serve(servers: net.Server[]): void {
+function serve(servers: Server[]): void {
   const activated = listenFds().length > 0;
   const where = activated ? 'activated socket' : `127.0.0.1:${port} (not socket-activated)`;
 
-  console.error(`socket-service: serving on ${where}`);
   notify.ready(`Serving on ${where}`);
   keepAlive();
+  // The connection that started us is already waiting: it is answered before this first, slow write to stderr.
+  setImmediate(() => {
+    console.error(`socket-service: serving on ${where}`);
+    if (idleMs !== undefined && !activated) console.error('socket-service: idle timeout ignored: nothing would start it again');
+  });
 
   // Idle exit only under socket activation: started by hand, nothing would start the daemon again.
   serveUntilStopped(servers, {
@@ -22,5 +26,4 @@ function serve(servers: net.Server[]): void {
     onServed: (served) => notify.status(`Serving on ${where}; ${served} connection${served === 1 ? '' : 's'} served`),
     onStopping: (status) => console.error(`socket-service: ${status}`),
   });
-  if (idleMs !== undefined && !activated) console.error('socket-service: idle timeout ignored: nothing would start it again');
 }
