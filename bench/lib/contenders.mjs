@@ -14,7 +14,7 @@ export const MODES = [
     launcherArgs: [],
     expected: 'This is a test\n',
     daemon: 'packages/socket-service/dist/main.js',
-    bare: 'bare-listen.mjs',
+    bare: 'bare-listen.cjs',
     c: 'listen',
   },
   {
@@ -24,7 +24,7 @@ export const MODES = [
     launcherArgs: ['-a'],
     expected: 'This socket was already accepted\n',
     daemon: 'packages/socket-service-accepted/dist/main.js',
-    bare: 'bare-accepted.mjs',
+    bare: 'bare-accepted.cjs',
     c: 'accepted',
   },
   {
@@ -34,7 +34,7 @@ export const MODES = [
     launcherArgs: ['-a', '--inetd'],
     expected: 'This socket was passed on stdin/stdout\n',
     daemon: 'packages/socket-service-inet/dist/main.js',
-    bare: 'bare-inetd.mjs',
+    bare: 'bare-inetd.cjs',
     c: 'inetd',
   },
 ];
@@ -97,6 +97,9 @@ async function prepareVariants(mode, daemon, notes) {
     variants.push({ name: 'ours + compile cache', role: 'variant', command: [NODE, daemon], env });
     if (bundle) variants.push({ name: 'ours as one ESM file + compile cache', role: 'variant', command: [NODE, bundle], env });
   }
+  // Context for the reference: the same bare script as an ES module (Node's ESM loader costs start-up time).
+  const bareEsm = path.join(BENCH, 'contenders', mode.bare.replace(/\.cjs$/, '.mjs'));
+  variants.push({ name: 'bare Node as an ES module', role: 'variant', command: [NODE, bareEsm], env: {} });
   // The library's path without its native part (a platform with no prebuilt binary): what the binary saves.
   variants.push({ name: 'ours, native part off', role: 'variant', command: [NODE, daemon], env: { SDNODE_NO_NATIVE: '1' } });
   return variants;

@@ -35,14 +35,14 @@ export function renderResults({ sections, memory, notify, notes, info, quick, se
       'dropped. Values are medians with the interquartile range (p25–p75); ratios are computed per round, then ' +
       'summarized the same way. "ours" is each daemon\'s `dist/main.js` run by `systemd-socket-activate` as the launch ' +
       'scripts run it; "bare Node" does the same job on the raw fds without the library ' +
-      '(`bench/contenders/bare-*.mjs`); "C" is `bench/contenders/*.c` built with `gcc -O2`.',
+      '(`bench/contenders/bare-*.cjs`, CommonJS: its fastest form); "C" is `bench/contenders/*.c` built with `gcc -O2`.',
     '',
   );
   out.push('## Summary', '', summaryTable(sections), '', '![ratios](chart.svg)', '');
   const variants = variantsTable(sections);
   if (variants) {
     out.push(
-      '## Variants of ours (bench-only builds in bench/out/)',
+      '## Variants of ours (bench-only builds in bench/out/), and bare Node as an ES module',
       '',
       '"ours" is already the daemon and the library in one CommonJS file (tsup), the rarely used built-in modules ' +
         'loaded on first use. "as one ESM file": the same source bundled as ESM (esbuild), loaded by Node\'s ES module ' +
@@ -51,7 +51,8 @@ export function renderResults({ sections, memory, notify, notes, info, quick, se
         '`SDNODE_NO_NATIVE=1`, the library without its native binary (it then reads the socket tables in ' +
         '/proc/self/net instead, a cost that grows with the sockets open on the host). ' +
         '"compile cache": `NODE_COMPILE_CACHE` ' +
-        '(Node ≥ 22.1).',
+        '(Node ≥ 22.1). Not ours but context: "bare Node as an ES module" is the reference script ' +
+        '(`bare-*.mjs`) loaded by Node\'s ES module loader.',
       '',
       variants,
       '',
