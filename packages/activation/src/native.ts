@@ -76,9 +76,12 @@ function load(): { binding: NativeBinding | undefined; error: string | undefined
  * node_modules folder above the bundle (looked up as Node would, without require.resolve's cost).
  */
 function* packageRoots(): Generator<string> {
-  const here = import.meta.dirname;
-  yield resolve(here, '..');
-  for (let dir = here; ; dir = dirname(dir)) {
+  // The CommonJS builds define import.meta.dirname as __dirname; a bundler that leaves it empty
+  // gets the node_modules lookup from the main script's directory.
+  const here: string | undefined = import.meta.dirname;
+  if (here !== undefined) yield resolve(here, '..');
+  const start = here ?? dirname(resolve(process.argv[1] ?? '.'));
+  for (let dir = start; ; dir = dirname(dir)) {
     const installed = join(dir, 'node_modules', '@sdnode', 'activation');
     if (existsSync(installed)) yield installed;
     if (dirname(dir) === dir) return;
