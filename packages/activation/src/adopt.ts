@@ -109,19 +109,20 @@ export function adoptDatagram(fd?: number | ListenFd): dgram.Socket {
  */
 export function acceptedConnection(options: { fd?: number } = {}): Socket {
   const fds = listenFds();
-  let fd = fds.find((f) => f.name === 'connection')?.fd;
-  if (fd === undefined && fds.length > 0) {
-    const connected = fds.map((f) => fdInfo(f.fd)).filter((i) => i.kind === 'socket' && isConnectedStream(i));
+  const named = fds.find((f) => f.name === 'connection');
+  let info = named === undefined ? undefined : fdInfo(named.fd);
+  if (info === undefined && fds.length > 0) {
+    const connected = fds.map((f) => fdInfo(f.fd)).filter(isConnectedStream);
     if (connected.length > 1) {
       throw new SystemdError(
         `${connected.length} connected stream sockets were passed (${connected.map((i) => i.fd).join(', ')}): name the connection fd "connection" or pass { fd }`,
         'EINVAL',
       );
     }
-    fd = connected[0]?.fd;
+    info = connected[0];
   }
-  fd ??= options.fd;
-  if (fd === undefined) {
+  if (info === undefined && options.fd !== undefined) info = fdInfo(options.fd);
+  if (info === undefined) {
     throw new SystemdError(
       fds.length === 0
         ? 'no accepted connection: LISTEN_FDS is not set for this process; run with systemd-socket-activate --accept or a socket unit with Accept=yes'
@@ -130,10 +131,10 @@ export function acceptedConnection(options: { fd?: number } = {}): Socket {
       { variable: 'LISTEN_FDS' },
     );
   }
-  const info = fdInfo(fd);
-  if (info.kind !== 'socket' || !isConnectedStream(info)) {
+  if (!isConnectedStream(info)) {
     throw wrongKind(info, 'a connected stream socket (Accept=yes, systemd-socket-activate --accept)');
   }
+  const { fd } = info;
   claim(fd);
   try {
     return new Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
@@ -237,6 +238,7 @@ function isListeningStream(info: FdInfo): boolean {
 }
 
 function isConnectedStream(info: FdInfo): boolean {
+  if (info.kind !== 'socket') return false;
   if (info.type === undefined) return true;
   return info.type === 'stream' && info.listening === false;
 }
