@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-// __dirname, not import.meta: the root package is not "type": "module", so tsc checks test/ as CommonJS.
-export const REPO_ROOT = path.resolve(__dirname, '../..');
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Tests pick their ports at random from this range and retry on EADDRINUSE. */
 export const PORT_RANGE = { first: 26000, last: 28999 } as const;

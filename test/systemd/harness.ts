@@ -11,10 +11,10 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { REPO_ROOT } from '../helpers/processes.js';
 import { FLOCK, lockPorts, type PortLock } from './port-lock.js';
 
-// __dirname, not import.meta: the root package is not "type": "module", so tsc checks test/ as CommonJS.
-export const REPO_ROOT = path.resolve(__dirname, '../..');
+export { REPO_ROOT };
 /** Where the staged repository appears inside the container. */
 export const REPO_IN_BED = '/opt/sdnode';
 
