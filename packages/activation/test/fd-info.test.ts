@@ -9,6 +9,7 @@ import { fdInfo } from '../src/fd-info.js';
 import { loadNative } from '../src/native.js';
 import { procSocket } from '../src/proc-net.js';
 import { activate, assertBuilt, firstJson, fixture, isRoot, knock, poke, randomPort, tempDir } from './helpers/activate.js';
+import { thrown } from './helpers/thrown.js';
 
 /** The fd under a Node socket object (libuv's handle), to describe sockets this process made. */
 const handleFd = (object: unknown): number => (object as { _handle: { fd: number } })._handle.fd;
@@ -122,14 +123,7 @@ describe('fdInfo on sockets, pipes and files of this process', () => {
   it('a closed fd → EBADF naming the fd', () => {
     const fd = fs.openSync('/dev/null', 'r');
     fs.closeSync(fd);
-    const error = (() => {
-      try {
-        fdInfo(fd);
-      } catch (e) {
-        return e as SystemdError;
-      }
-      throw new Error('expected an error');
-    })();
+    const error = thrown(() => fdInfo(fd));
     expect(error).toBeInstanceOf(SystemdError);
     expect(error.code).toBe('EBADF');
     expect(error.message).toContain(`fd ${fd} is not open`);

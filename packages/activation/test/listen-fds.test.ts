@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SystemdError } from '../src/errors.js';
 import { listenFds, SD_LISTEN_FDS_START } from '../src/listen-fds.js';
 import { activate, assertBuilt, firstJson, fixture, knock } from './helpers/activate.js';
+import { thrown } from './helpers/thrown.js';
 
 const pid = process.pid;
 function isOpen(fd: number): boolean {
@@ -32,16 +33,6 @@ function closedFd(): number {
 
 function env(values: Record<string, string>): NodeJS.ProcessEnv {
   return { UNRELATED: 'kept', ...values };
-}
-
-function thrown(run: () => unknown): SystemdError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SystemdError);
-    return error as SystemdError;
-  }
-  throw new Error('expected an error');
 }
 
 beforeAll(() => ensureOpen(3));

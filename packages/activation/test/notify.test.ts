@@ -8,6 +8,7 @@ import { SystemdError } from '../src/errors.js';
 import { notify } from '../src/notify.js';
 import { transpiledLibrary } from './helpers/notify-child.js';
 import { startReceiver, type Receiver } from './helpers/notify-receiver.js';
+import { thrown } from './helpers/thrown.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'sdnode-notify-test-'));
 let receiver: Receiver;
@@ -41,17 +42,6 @@ function listeningServer(): Promise<net.Server> {
 
 function openFds(): string[] {
   return readdirSync('/proc/self/fd').sort();
-}
-
-/** The SystemdError a call throws (fails the test when it does not throw one). */
-function thrown(call: () => unknown): SystemdError {
-  try {
-    call();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SystemdError);
-    return error as SystemdError;
-  }
-  throw new Error('expected a SystemdError, nothing was thrown');
 }
 
 describe('messages (exact bytes)', () => {
