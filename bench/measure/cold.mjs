@@ -3,8 +3,7 @@
 // connection anyway, so one launcher per contender serves all samples.
 import { fetchOnce } from '../lib/client.mjs';
 import { startActivated } from '../lib/launcher.mjs';
-import { waitNoChildren } from '../lib/procs.mjs';
-import { rounds } from './rounds.mjs';
+import { launcherRounds, rounds } from './rounds.mjs';
 
 export async function measureCold(mode, contenders, { rounds: count }) {
   if (mode.id === 'listen') {
@@ -19,22 +18,5 @@ export async function measureCold(mode, contenders, { rounds: count }) {
       }
     });
   }
-  const launchers = new Map();
-  try {
-    for (const contender of contenders) {
-      launchers.set(contender, await startActivated(mode.launcherArgs, contender.command, contender.env));
-    }
-    return await rounds(contenders, count, async (contender) => {
-      const launcher = launchers.get(contender);
-      const since = launcher.stderr().length;
-      const { firstByteMs } = await fetchOnce(launcher.port, mode.expected).catch(async (error) => {
-        throw await launcher.explain(error, since);
-      });
-      // Let the finished process go before the next contender runs on the same cores.
-      await waitNoChildren(launcher.pid);
-      return firstByteMs;
-    });
-  } finally {
-    await Promise.all([...launchers.values()].map((launcher) => launcher.stop()));
-  }
+  return launcherRounds(mode, contenders, count, async (port) => (await fetchOnce(port, mode.expected)).firstByteMs);
 }

@@ -3,6 +3,8 @@
 // warm-up (file cache, first compile) and is not kept. A failed sample is counted and
 // shown, never hidden; a contender that fails repeatedly is dropped with its error
 // instead of ending the whole run.
+import { startActivated } from '../lib/launcher.mjs';
+import { waitNoChildren } from '../lib/procs.mjs';
 import { summarize } from '../lib/stats.mjs';
 
 const MAX_FAILURES = 2;
@@ -27,4 +29,30 @@ export async function rounds(contenders, count, sample) {
     const { samples, failures, error } = results.get(contender);
     return { contender, error, failures, samples, summary: samples.length ? summarize(samples) : undefined };
   });
+}
+
+/**
+ * rounds() for the modes that start a process per connection (-a, -a --inetd): one launcher per
+ * contender serves all its samples. measure(port) → number takes one sample; a failure comes back
+ * with what the program said on stderr.
+ */
+export async function launcherRounds(mode, contenders, count, measure) {
+  const launchers = new Map();
+  try {
+    for (const contender of contenders) {
+      launchers.set(contender, await startActivated(mode.launcherArgs, contender.command, contender.env));
+    }
+    return await rounds(contenders, count, async (contender) => {
+      const launcher = launchers.get(contender);
+      const since = launcher.stderr().length;
+      const value = await measure(launcher.port).catch(async (error) => {
+        throw await launcher.explain(error, since);
+      });
+      // Let the finished processes go before the next contender runs on the same cores.
+      await waitNoChildren(launcher.pid);
+      return value;
+    });
+  } finally {
+    await Promise.all([...launchers.values()].map((launcher) => launcher.stop()));
+  }
 }
