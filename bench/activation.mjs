@@ -41,7 +41,10 @@ const fmt = (n, digits = 2) => n.toFixed(digits);
 function childMedian(code) {
   const results = [];
   for (let i = 0; i < CHILD_RUNS; i++) {
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', env: { ...process.env, LISTEN_PID: undefined } });
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], {
+      encoding: 'utf8',
+      env: { ...process.env, LISTEN_PID: undefined },
+    });
     results.push(Number(out.trim()));
   }
   return median(results);

@@ -44,7 +44,10 @@ if (process.argv.includes('--render')) {
   process.exit(0);
 }
 
-for (const [tool, debianPackage] of [['systemd-socket-activate', 'systemd'], ['gcc', 'gcc']]) {
+for (const [tool, debianPackage] of [
+  ['systemd-socket-activate', 'systemd'],
+  ['gcc', 'gcc'],
+]) {
   if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).error) {
     console.error(`bench: ${tool} is not installed (Debian package: ${debianPackage})`);
     process.exit(1);
@@ -76,8 +79,16 @@ const sections = [];
 log('P1 cold activation');
 // A section: what one table (and one chart group) shows; `reference` is the role the ratios divide by.
 const cold = {
-  short: 'cold start', title: 'P1 cold activation, connect → first byte', unit: 'ms', digits: 1, better: 'lower',
-  reference: 'bare', referenceName: 'bare Node', goal: { max: 1.05 }, variants: true, modes: [],
+  short: 'cold start',
+  title: 'P1 cold activation, connect → first byte',
+  unit: 'ms',
+  digits: 1,
+  better: 'lower',
+  reference: 'bare',
+  referenceName: 'bare Node',
+  goal: { max: 1.05 },
+  variants: true,
+  modes: [],
 };
 for (const mode of MODES) {
   log(`  ${mode.title}`);
@@ -88,8 +99,16 @@ sections.push(cold);
 log('P2 per-connection throughput');
 const throughputLoad = `${config.throughput.connections} at concurrency ${config.throughput.concurrency}`;
 const throughput = {
-  short: 'conn/s', title: `P2 connections/s, ${throughputLoad}`, unit: 'conn/s', digits: 0, better: 'higher',
-  reference: 'bare', referenceName: 'bare Node', goal: { min: 0.95 }, variants: true, modes: [],
+  short: 'conn/s',
+  title: `P2 connections/s, ${throughputLoad}`,
+  unit: 'conn/s',
+  digits: 0,
+  better: 'higher',
+  reference: 'bare',
+  referenceName: 'bare Node',
+  goal: { min: 0.95 },
+  variants: true,
+  modes: [],
 };
 for (const mode of [modeById.accepted, modeById.inetd]) {
   log(`  ${mode.title}`);
@@ -101,8 +120,15 @@ sections.push(throughput);
 // that would weigh on anything reading the kernel's socket tables meanwhile.
 log('P5 peak memory and idle cost');
 const memory = {
-  short: 'peak RSS', title: 'P5 peak RSS', unit: 'MiB', digits: 1, better: 'lower',
-  reference: 'bare', referenceName: 'bare Node', variants: true, modes: [],
+  short: 'peak RSS',
+  title: 'P5 peak RSS',
+  unit: 'MiB',
+  digits: 1,
+  better: 'lower',
+  reference: 'bare',
+  referenceName: 'bare Node',
+  variants: true,
+  modes: [],
 };
 for (const mode of MODES) {
   log(`  ${mode.title}`);
@@ -115,13 +141,24 @@ const steadyResults = await measureSteady(modeById.listen, steadyContenders, con
 const steadyLoad = `${config.steady.connections} at concurrency ${config.steady.concurrency}`;
 sections.push(
   {
-    short: 'steady conn/s', title: `P3 steady state, connections/s (${steadyLoad})`, unit: 'conn/s', digits: 0,
-    better: 'higher', reference: 'plain', referenceName: PLAIN_NET.name, goal: { min: 0.98 },
+    short: 'steady conn/s',
+    title: `P3 steady state, connections/s (${steadyLoad})`,
+    unit: 'conn/s',
+    digits: 0,
+    better: 'higher',
+    reference: 'plain',
+    referenceName: PLAIN_NET.name,
+    goal: { min: 0.98 },
     modes: [{ mode: modeById.listen, results: steadyResults.rate }],
   },
   {
-    short: 'steady CPU', title: 'P3 steady state, server CPU per connection', unit: 'µs', digits: 1,
-    better: 'lower', reference: 'plain', referenceName: PLAIN_NET.name,
+    short: 'steady CPU',
+    title: 'P3 steady state, server CPU per connection',
+    unit: 'µs',
+    digits: 1,
+    better: 'lower',
+    reference: 'plain',
+    referenceName: PLAIN_NET.name,
     modes: [{ mode: modeById.listen, results: steadyResults.cpu }],
   },
   memory,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh clone: install, build, typecheck, test.
+# The whole test suite, from a fresh clone: install, build, typecheck, lint and format check, test.
 # Extra arguments go to vitest (e.g. a file filter). In CI (CI=true) or with
 # SDNODE_ALL_NODES=1 the suite runs again under Node 22 and 24 (fetched from the
 # npm registry into .cache/nodes), all but the real-systemd tests, whose daemons
@@ -11,6 +11,7 @@ cd "$REPO_ROOT"
 pnpm install --frozen-lockfile
 pnpm run build
 pnpm run typecheck
+pnpm run lint
 mkdir -p .cache
 rm -f .cache/vitest-*.json
 

@@ -104,26 +104,29 @@ describe('README', () => {
   });
 
   const servers = ALL.map((b, i) => [b, i] as const).filter(([b]) => b.marker === 'tutorial: server');
-  it.each(servers.map(([b, i]) => [b.body.trim(), b, i] as const))('`%s` and its client give what the README shows', async (_name, server, i) => {
-    const client = ALL[i + 1];
-    expect(client?.marker).toBe('tutorial: client');
-    const expected = outputAfter(i + 1);
-    expect(expected).toBeDefined();
-    for (let attempt = 1; ; attempt++) {
-      const port = randomPort();
-      const launcher = new Running('bash', ['-c', server.body], { cwd: REPO_ROOT, env: cleanEnv({ PORT: String(port) }) });
-      if (!(await launcher.waitForStderr(/^Listening on 127\.0\.0\.1:\d+ as 3\.$/m, 60_000))) {
-        expect(attempt < 10 && /Address already in use/.test(launcher.stderr), launcher.stderr).toBe(true);
-        continue;
+  it.each(servers.map(([b, i]) => [b.body.trim(), b, i] as const))(
+    '`%s` and its client give what the README shows',
+    async (_name, server, i) => {
+      const client = ALL[i + 1];
+      expect(client?.marker).toBe('tutorial: client');
+      const expected = outputAfter(i + 1);
+      expect(expected).toBeDefined();
+      for (let attempt = 1; ; attempt++) {
+        const port = randomPort();
+        const launcher = new Running('bash', ['-c', server.body], { cwd: REPO_ROOT, env: cleanEnv({ PORT: String(port) }) });
+        if (!(await launcher.waitForStderr(/^Listening on 127\.0\.0\.1:\d+ as 3\.$/m, 60_000))) {
+          expect(attempt < 10 && /Address already in use/.test(launcher.stderr), launcher.stderr).toBe(true);
+          continue;
+        }
+        expect(launcher.stderr).toContain(`Listening on 127.0.0.1:${port} as 3.`);
+        const command = (client?.body ?? '').replace(README_PORT, String(port));
+        expect(command).toContain(String(port));
+        const r = sh(command);
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toBe(expected);
+        await launcher.stop();
+        return;
       }
-      expect(launcher.stderr).toContain(`Listening on 127.0.0.1:${port} as 3.`);
-      const command = (client?.body ?? '').replace(README_PORT, String(port));
-      expect(command).toContain(String(port));
-      const r = sh(command);
-      expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toBe(expected);
-      await launcher.stop();
-      return;
-    }
-  });
+    },
+  );
 });

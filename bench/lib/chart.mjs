@@ -23,13 +23,15 @@ export function chart(groups, { title, subtitle }) {
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="10" y="20" font-size="15" font-weight="bold">${escape(title)}</text>`,
-    `<text x="10" y="37" fill="#555">${escape(subtitle)}</text>`,
+    `<text x="10" y="20" font-size="15" font-weight="bold">${escapeXml(title)}</text>`,
+    `<text x="10" y="37" fill="#555">${escapeXml(subtitle)}</text>`,
   ];
   const one = x(1).toFixed(1);
   let y = TOP;
   for (const group of drawn) {
-    parts.push(`<text x="10" y="${y + 17}" font-weight="bold">${escape(group.title)}${group.goal ? ` (goal ${goalText(group.goal)})` : ''}</text>`);
+    parts.push(
+      `<text x="10" y="${y + 17}" font-weight="bold">${escapeXml(group.title)}${group.goal ? ` (goal ${goalText(group.goal)})` : ''}</text>`,
+    );
     y += HEADER;
     const groupTop = y;
     for (const row of group.rows) {
@@ -37,14 +39,16 @@ export function chart(groups, { title, subtitle }) {
       const end = x(row.ratio.median);
       const goal = group.goal ? x(group.goal.max ?? group.goal.min) : LABEL_WIDTH;
       parts.push(
-        `<text x="${LABEL_WIDTH - 8}" y="${y + 15}" text-anchor="end">${escape(row.label)}</text>`,
+        `<text x="${LABEL_WIDTH - 8}" y="${y + 15}" text-anchor="end">${escapeXml(row.label)}</text>`,
         `<rect x="${LABEL_WIDTH}" y="${y + 4}" width="${Math.max(1, end - LABEL_WIDTH).toFixed(1)}" height="${ROW - 8}" fill="${color}"/>`,
         // The interquartile range of the per-round ratios.
         `<line x1="${x(row.ratio.p25).toFixed(1)}" x2="${x(row.ratio.p75).toFixed(1)}" y1="${y + ROW / 2}" y2="${y + ROW / 2}" stroke="#222"/>`,
         `<text x="${(Math.max(end, x(row.ratio.p75), goal) + 6).toFixed(1)}" y="${y + 15}">${row.ratio.median.toFixed(2)}</text>`,
       );
       if (group.goal) {
-        parts.push(`<line x1="${goal.toFixed(1)}" x2="${goal.toFixed(1)}" y1="${y + 1}" y2="${y + ROW - 1}" stroke="#c00" stroke-width="2"/>`);
+        parts.push(
+          `<line x1="${goal.toFixed(1)}" x2="${goal.toFixed(1)}" y1="${y + 1}" y2="${y + ROW - 1}" stroke="#c00" stroke-width="2"/>`,
+        );
       }
       y += ROW;
     }
@@ -57,9 +61,9 @@ export function chart(groups, { title, subtitle }) {
     `<text x="10" y="${bottom + 36}" fill="#555">bar: median of the per-round ratios; black line: p25–p75; red tick: goal; green: goal met</text>`,
     '</svg>',
   );
-  return parts.join('\n') + '\n';
+  return `${parts.join('\n')}\n`;
 }
 
-function escape(text) {
+function escapeXml(text) {
   return String(text).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 }

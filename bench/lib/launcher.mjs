@@ -75,7 +75,10 @@ function start(file, args, env, port, readyPattern) {
      */
     async explain(error, since = 0) {
       await new Promise((resolve) => setTimeout(resolve, EXPLAIN_WAIT_MS));
-      const own = stderr.slice(since).split('\n').filter((line) => line.trim() && !LAUNCHER_CHATTER.test(line));
+      const own = stderr
+        .slice(since)
+        .split('\n')
+        .filter((line) => line.trim() && !LAUNCHER_CHATTER.test(line));
       const line = own.findLast((l) => /error/i.test(l)) ?? own.at(-1);
       return line ? new Error(`${error.message} (stderr: ${line.trim()})`) : error;
     },

@@ -41,10 +41,7 @@ export function variantRows(sections) {
 }
 
 export function summaryTable(sections) {
-  const lines = [
-    '| measurement | mode | ours | reference | ours ÷ reference (p25–p75) | goal | |',
-    '|---|---|---:|---:|---:|---:|---|',
-  ];
+  const lines = ['| measurement | mode | ours | reference | ours ÷ reference (p25–p75) | goal | |', '|---|---|---:|---:|---:|---:|---|'];
   for (const row of summaryRows(sections)) {
     const { section, mode, ours, reference, ratio } = row;
     lines.push(
@@ -58,10 +55,7 @@ export function summaryTable(sections) {
 export function variantsTable(sections) {
   const rows = variantRows(sections);
   if (rows.length === 0) return '';
-  const lines = [
-    '| measurement | mode | variant of ours | value | ÷ bare Node | ÷ ours |',
-    '|---|---|---|---:|---:|---:|',
-  ];
+  const lines = ['| measurement | mode | variant of ours | value | ÷ bare Node | ÷ ours |', '|---|---|---|---:|---:|---:|'];
   for (const { section, mode, variant, toBare, toOurs } of rows) {
     lines.push(
       `| ${section.title} | ${mode.short} | ${variant.contender.name} | ${value(variant, section)} | ` +

@@ -52,7 +52,7 @@ export function renderResults({ sections, memory, notify, notes, info, quick, se
         '/proc/self/net instead, a cost that grows with the sockets open on the host). ' +
         '"compile cache": `NODE_COMPILE_CACHE` ' +
         '(Node ≥ 22.1). Not ours but context: "bare Node as an ES module" is the reference script ' +
-        '(`bare-*.mjs`) loaded by Node\'s ES module loader.',
+        "(`bare-*.mjs`) loaded by Node's ES module loader.",
       '',
       variants,
       '',

@@ -22,7 +22,10 @@ export function measureNotify() {
         resolve({ figures: JSON.parse(stdout.trim().split('\n').pop()) });
       } catch {
         // No JSON from this version of the script: keep its "label: value" lines.
-        const lines = stdout.split('\n').map((line) => /^([^:]+): (.+)$/.exec(line.trim())).filter(Boolean);
+        const lines = stdout
+          .split('\n')
+          .map((line) => /^([^:]+): (.+)$/.exec(line.trim()))
+          .filter(Boolean);
         if (lines.length > 0) resolve({ figures: Object.fromEntries(lines.map(([, label, value]) => [label, value])) });
         else resolve({ note: 'not measured (bench/activation.mjs printed no figures)' });
       }

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectAndReset, connectPaused, readToEnd, request } from '../helpers/client.js';
 import { launch, type Mode } from '../helpers/launch.js';
-import { Running, stopAll } from '../helpers/processes.js';
+import { type Running, stopAll } from '../helpers/processes.js';
 
 afterEach(stopAll);
 

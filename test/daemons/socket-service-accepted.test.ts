@@ -17,7 +17,11 @@ describe('socket-service-accepted misused', () => {
   });
 
   it('exits non-zero with one line when fd 3 is not a connection', async () => {
-    const daemon = new Running('sh', ['-c', `LISTEN_PID=$$ LISTEN_FDS=1 exec node "$0" 3</dev/null`, daemonMain('socket-service-accepted')]);
+    const daemon = new Running('sh', [
+      '-c',
+      `LISTEN_PID=$$ LISTEN_FDS=1 exec node "$0" 3</dev/null`,
+      daemonMain('socket-service-accepted'),
+    ]);
     expect((await daemon.waitForExit()).code).not.toBe(0);
     expect(daemon.stderrLines()).toHaveLength(1);
     expect(daemon.stderrLines()[0]).toMatch(/^socket-service-accepted: .*\b3\b/);

@@ -21,7 +21,11 @@ describe('socket-service-inet misused', () => {
     ['/dev/null', 'ignore' as const, /^socket-service-inet: stdin is .*not a connected socket: run with systemd-socket-activate/],
     ['a pipe', 'pipe' as const, /^socket-service-inet: stdin is a pipe, not a connected socket/],
   ])('exits non-zero with one line when stdin is %s', async (_what, stdin, message) => {
-    const daemon = new Running('sh', ['-c', stdin === 'pipe' ? 'true | exec node "$0"' : 'exec node "$0" </dev/null', daemonMain('socket-service-inet')]);
+    const daemon = new Running('sh', [
+      '-c',
+      stdin === 'pipe' ? 'true | exec node "$0"' : 'exec node "$0" </dev/null',
+      daemonMain('socket-service-inet'),
+    ]);
     expect((await daemon.waitForExit()).code).not.toBe(0);
     expect(daemon.stderrLines()).toHaveLength(1);
     expect(daemon.stderrLines()[0]).toMatch(message);

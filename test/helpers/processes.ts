@@ -17,7 +17,17 @@ export function randomPort(): number {
  */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES', 'IDLE_TIMEOUT', 'PORT', 'LISTEN']) {
+  for (const name of [
+    'NOTIFY_SOCKET',
+    'WATCHDOG_USEC',
+    'WATCHDOG_PID',
+    'LISTEN_PID',
+    'LISTEN_FDS',
+    'LISTEN_FDNAMES',
+    'IDLE_TIMEOUT',
+    'PORT',
+    'LISTEN',
+  ]) {
     delete env[name];
   }
   return { ...env, ...extra };

@@ -15,7 +15,11 @@ function readAll(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let data = '';
     const socket = net.connect({ port, host: '127.0.0.1' });
-    socket.setEncoding('utf8').on('data', (d: string) => (data += d)).on('end', () => resolve(data)).on('error', reject);
+    socket
+      .setEncoding('utf8')
+      .on('data', (d: string) => (data += d))
+      .on('end', () => resolve(data))
+      .on('error', reject);
   });
 }
 
@@ -31,20 +35,24 @@ suite('systemd test bed', () => {
       expect((await bed.exec(['cat', `${REPO_IN_BED}/package.json`])).stdout).toContain('"name": "sdnode"');
 
       // A unit of the bed's own, independent of the daemons: node answers on the inherited fd 3.
-      await bed.writeFile('/etc/systemd/system/bed-probe.socket',
-        `[Socket]\nListenStream=127.0.0.1:${PORT}\n`);
-      await bed.writeFile('/etc/systemd/system/bed-probe.service', [
-        '[Service]', 'DynamicUser=yes',
-        `ExecStart=/usr/bin/node -e "require('net').createServer(c => c.end('probe ' + process.env.LISTEN_FDNAMES + '\\\\n')).listen({fd: 3})"`,
-        '',
-      ].join('\n'));
+      await bed.writeFile('/etc/systemd/system/bed-probe.socket', `[Socket]\nListenStream=127.0.0.1:${PORT}\n`);
+      await bed.writeFile(
+        '/etc/systemd/system/bed-probe.service',
+        [
+          '[Service]',
+          'DynamicUser=yes',
+          `ExecStart=/usr/bin/node -e "require('net').createServer(c => c.end('probe ' + process.env.LISTEN_FDNAMES + '\\\\n')).listen({fd: 3})"`,
+          '',
+        ].join('\n'),
+      );
       await bed.systemctl('daemon-reload');
       await bed.systemctl('start', 'bed-probe.socket');
       expect((await bed.show('bed-probe.socket', ['ActiveState'])).ActiveState).toBe('active');
       expect((await bed.show('bed-probe.service', ['ActiveState'])).ActiveState).toBe('inactive');
       expect(await readAll(PORT)).toBe('probe bed-probe.socket\n');
       await waitFor('bed-probe.service active', async () =>
-        (await bed.show('bed-probe.service', ['ActiveState'])).ActiveState === 'active' ? true : undefined);
+        (await bed.show('bed-probe.service', ['ActiveState'])).ActiveState === 'active' ? true : undefined,
+      );
     } finally {
       problems = await bed.shutdown();
     }

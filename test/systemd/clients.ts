@@ -1,7 +1,10 @@
 // Test clients for the daemons: read a whole answer, hold a connection open, or storm a port.
 import * as net from 'node:net';
 
-export interface Answer { data: string; error?: string }
+export interface Answer {
+  data: string;
+  error?: string;
+}
 
 /** Connects, reads until the server closes, then closes (default) or keeps its own side open. */
 export function fetchAnswer(port: number, timeoutMs = 30_000): Promise<Answer> {
@@ -57,9 +60,19 @@ export class HeldConnection {
 }
 
 /** A connection that did not get the whole answer: what it got, and when it ran (Date.now() ms). */
-export interface StormFailure { what: string; from: number; to: number }
+export interface StormFailure {
+  what: string;
+  from: number;
+  to: number;
+}
 
-export interface StormFigures { attempted: number; ok: number; refused: number; truncated: number; failures: StormFailure[] }
+export interface StormFigures {
+  attempted: number;
+  ok: number;
+  refused: number;
+  truncated: number;
+  failures: StormFailure[];
+}
 
 export interface StormOptions {
   port: number;
@@ -80,8 +93,7 @@ export async function storm(options: StormOptions): Promise<StormFigures> {
   const figures: StormFigures = { attempted: 0, ok: 0, refused: 0, truncated: 0, failures: [] };
   let disruptionsDone = options.until === undefined;
   void options.until?.finally(() => (disruptionsDone = true));
-  const more = (): boolean =>
-    figures.attempted < options.maxConnections && (figures.attempted < options.connections || !disruptionsDone);
+  const more = (): boolean => figures.attempted < options.maxConnections && (figures.attempted < options.connections || !disruptionsDone);
   async function worker(): Promise<void> {
     while (more()) {
       figures.attempted++;

@@ -65,14 +65,19 @@ suite('fd-store handover under a real systemd manager', () => {
   beforeAll(async () => {
     const library = fs.readFileSync(path.join(REPO_ROOT, 'packages/activation/dist/index.js'), 'utf8');
     if (!/\brestoreConnections\b/.test(library) || !/\bstoreConnections\b/.test(library)) {
-      throw new Error('packages/activation/dist/index.js lacks storeConnections/restoreConnections, which the example ' +
-        "imports: src/index.ts must export them from './fd-store.js' (then rebuild)");
+      throw new Error(
+        'packages/activation/dist/index.js lacks storeConnections/restoreConnections, which the example ' +
+          "imports: src/index.ts must export them from './fd-store.js' (then rebuild)",
+      );
     }
     bed = await Bed.boot({ ports: [PORT], needs: ['packages/activation/dist/index.js'] });
     const example = `${REPO_IN_BED}/examples/fd-store-handover`;
-    await bed.exec(['sh', '-c',
+    await bed.exec([
+      'sh',
+      '-c',
       `cp ${example}/fd-store-handover.socket /etc/systemd/system/ && ` +
-      `sed -e 's|@NODE@|/usr/bin/node|' -e 's|@REPO@|${REPO_IN_BED}|' ${example}/${SERVICE} > /etc/systemd/system/${SERVICE}`]);
+        `sed -e 's|@NODE@|/usr/bin/node|' -e 's|@REPO@|${REPO_IN_BED}|' ${example}/${SERVICE} > /etc/systemd/system/${SERVICE}`,
+    ]);
     await bed.systemctl('daemon-reload');
     await bed.systemctl('start', 'fd-store-handover.socket');
   }, 120_000);
@@ -97,7 +102,8 @@ suite('fd-store handover under a real systemd manager', () => {
       expect(after.StatusText).toBe('Serving; 1 connections taken over from the previous instance');
       // Taken back and removed from the store, so that closing the connection later really closes it.
       await waitFor('an empty fd store', async () =>
-        (await bed.show(SERVICE, ['NFileDescriptorStore'])).NFileDescriptorStore === '0' ? true : undefined);
+        (await bed.show(SERVICE, ['NFileDescriptorStore'])).NFileDescriptorStore === '0' ? true : undefined,
+      );
 
       expect(await client.ask('after restart')).toBe(`${after.MainPID}: after restart\n`);
       expect(client.closed).toBe(false);
@@ -126,8 +132,10 @@ suite('fd-store handover under a real systemd manager', () => {
       const answer = await client.ask('hello');
       expect(answer).toBe(`${(await bed.show(SERVICE, ['MainPID'])).MainPID}: hello\n`);
       await bed.systemctl('stop', SERVICE);
-      expect((await bed.show(SERVICE, ['ActiveState', 'NFileDescriptorStore']))).toEqual(
-        { ActiveState: 'inactive', NFileDescriptorStore: '0' });
+      expect(await bed.show(SERVICE, ['ActiveState', 'NFileDescriptorStore'])).toEqual({
+        ActiveState: 'inactive',
+        NFileDescriptorStore: '0',
+      });
       await waitFor('the connection to close', () => (client.closed ? true : undefined));
     } finally {
       client.end();

@@ -34,9 +34,18 @@ export function skipReason(): string | undefined {
   return undefined;
 }
 
-export interface ExecResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+export interface ExecResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
-export interface RunOptions { input?: string; timeoutMs?: number; allowFailure?: boolean }
+export interface RunOptions {
+  input?: string;
+  timeoutMs?: number;
+  allowFailure?: boolean;
+}
 
 /** Runs a program to completion without blocking the event loop (tests run clients meanwhile). */
 export function run(argv: string[], options: RunOptions = {}): Promise<ExecResult> {
@@ -69,8 +78,12 @@ export function run(argv: string[], options: RunOptions = {}): Promise<ExecResul
 }
 
 /** Polls `check` until it returns a value other than undefined, or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -94,7 +107,10 @@ export function sleep(ms: number): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // cgroup isolation: a manager started in a cgroup we share with others would adopt their processes.
 
-interface Hierarchy { mount: string; v2: boolean }
+interface Hierarchy {
+  mount: string;
+  v2: boolean;
+}
 
 /** The hierarchies the manager uses: name=systemd and cgroup2 on the hybrid layout, cgroup2 alone on unified. */
 function cgroupHierarchies(): Hierarchy[] {
@@ -121,7 +137,10 @@ function currentCgroup(hierarchy: Hierarchy): string {
   throw new Error(`cannot find this process's cgroup for ${hierarchy.mount} in /proc/self/cgroup`);
 }
 
-interface CgroupJail { dirs: string[]; previous: string[] }
+interface CgroupJail {
+  dirs: string[];
+  previous: string[];
+}
 
 function enterCgroup(id: string): CgroupJail {
   const jail: CgroupJail = { dirs: [], previous: [] };
@@ -182,7 +201,9 @@ function readProcs(dir: string): string[] {
 
 /** Processes anywhere below a cgroup directory other than this one. */
 function processesBelow(dir: string): string[] {
-  return subdirsDeepestFirst(dir).flatMap(readProcs).filter((p) => p !== String(process.pid));
+  return subdirsDeepestFirst(dir)
+    .flatMap(readProcs)
+    .filter((p) => p !== String(process.pid));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -227,7 +248,8 @@ export async function assertPortsFree(ports: number[]): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       const server = net.createServer();
       server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new Error(`127.0.0.1:${port} is in use on the host (${err.code}); the units under test need it`)));
+        reject(new Error(`127.0.0.1:${port} is in use on the host (${err.code}); the units under test need it`)),
+      );
       server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve()));
     });
   }
@@ -261,7 +283,10 @@ export class Bed {
   private down = false;
   private readonly onExit = (): void => this.exitNow();
 
-  private constructor(readonly machine: string, private readonly log: (line: string) => void) {}
+  private constructor(
+    readonly machine: string,
+    private readonly log: (line: string) => void,
+  ) {}
 
   static async boot(options: BootOptions = {}): Promise<Bed> {
     const reason = skipReason();
@@ -277,8 +302,10 @@ export class Bed {
       await bed.start(options.bootTimeoutMs ?? 60_000);
     } catch (err) {
       const problems = await bed.shutdown().catch((e: unknown) => [String(e)]);
-      throw new Error(`${String(err)}${problems.length ? `\ncleanup: ${problems.join('; ')}` : ''}` +
-        `\n--- container console (tail) ---\n${bed.consoleLog.slice(-3000)}`);
+      throw new Error(
+        `${String(err)}${problems.length ? `\ncleanup: ${problems.join('; ')}` : ''}` +
+          `\n--- container console (tail) ---\n${bed.consoleLog.slice(-3000)}`,
+      );
     }
     return bed;
   }
@@ -287,11 +314,27 @@ export class Bed {
     const started = performance.now();
     // If this test process dies without cleaning up, the kernel sends nspawn SIGTERM (PR_SET_PDEATHSIG),
     // which powers the container off: its PID 1 would otherwise outlive nspawn, holding the ports.
-    const child = spawn(SETPRIV, ['--pdeathsig', 'SIGTERM', '--', NSPAWN,
-      '--quiet', '--volatile=yes', '-D', '/', '--register=no', '--keep-unit', `--machine=${this.machine}`,
-      `--bind-ro=${this.staged}:${REPO_IN_BED}`,
-      '-b', 'systemd.firstboot=off', 'systemd.unit=multi-user.target',
-    ], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', SYSTEMD_COLORS: '0' } });
+    const child = spawn(
+      SETPRIV,
+      [
+        '--pdeathsig',
+        'SIGTERM',
+        '--',
+        NSPAWN,
+        '--quiet',
+        '--volatile=yes',
+        '-D',
+        '/',
+        '--register=no',
+        '--keep-unit',
+        `--machine=${this.machine}`,
+        `--bind-ro=${this.staged}:${REPO_IN_BED}`,
+        '-b',
+        'systemd.firstboot=off',
+        'systemd.unit=multi-user.target',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', SYSTEMD_COLORS: '0' } },
+    );
     this.nspawn = child;
     const keep = (d: Buffer): void => {
       this.consoleLog = (this.consoleLog + d.toString('utf8')).slice(-20_000);
@@ -301,18 +344,26 @@ export class Bed {
     this.nspawnExited = new Promise((resolve) => child.once('exit', () => resolve()));
     let exited = false;
     void this.nspawnExited.then(() => (exited = true));
-    this.pid1 = await waitFor('the container\'s PID 1', async () => {
-      if (exited) throw new Error('systemd-nspawn exited during boot');
-      const r = await run(['pgrep', '-P', String(child.pid), '-x', 'systemd'], { allowFailure: true });
-      const pid = Number(r.stdout.trim().split('\n')[0]);
-      return pid > 0 ? pid : undefined;
-    }, timeoutMs);
-    const state = await waitFor('is-system-running = running/degraded', async () => {
-      if (exited) throw new Error('systemd-nspawn exited during boot');
-      const r = await this.exec(['systemctl', 'is-system-running'], { allowFailure: true });
-      const s = r.stdout.trim();
-      return s === 'running' || s === 'degraded' ? s : undefined;
-    }, timeoutMs);
+    this.pid1 = await waitFor(
+      "the container's PID 1",
+      async () => {
+        if (exited) throw new Error('systemd-nspawn exited during boot');
+        const r = await run(['pgrep', '-P', String(child.pid), '-x', 'systemd'], { allowFailure: true });
+        const pid = Number(r.stdout.trim().split('\n')[0]);
+        return pid > 0 ? pid : undefined;
+      },
+      timeoutMs,
+    );
+    const state = await waitFor(
+      'is-system-running = running/degraded',
+      async () => {
+        if (exited) throw new Error('systemd-nspawn exited during boot');
+        const r = await this.exec(['systemctl', 'is-system-running'], { allowFailure: true });
+        const s = r.stdout.trim();
+        return s === 'running' || s === 'degraded' ? s : undefined;
+      },
+      timeoutMs,
+    );
     this.bootMs = Math.round(performance.now() - started);
     this.log(`systemd test bed ${this.machine}: ${state} after ${this.bootMs} ms (systemd PID 1 = host pid ${this.pid1})`);
   }
@@ -360,8 +411,15 @@ export class Bed {
 
   /** Runs the repository's own installer inside, the way a user deploys the units. */
   async installUnits(extra: string[] = []): Promise<string> {
-    const r = await this.exec(['bash', `${REPO_IN_BED}/scripts/install-units.sh`, '--repo', REPO_IN_BED,
-      '--node', '/usr/bin/node', ...extra]);
+    const r = await this.exec([
+      'bash',
+      `${REPO_IN_BED}/scripts/install-units.sh`,
+      '--repo',
+      REPO_IN_BED,
+      '--node',
+      '/usr/bin/node',
+      ...extra,
+    ]);
     return r.stdout + r.stderr;
   }
 
@@ -387,15 +445,20 @@ export class Bed {
     if (this.jail) {
       const jail = this.jail;
       // The container's last processes leave their cgroups a moment after nspawn exits.
-      await waitFor('the container\'s processes to be gone', () =>
-        jail.dirs.every((d) => processesBelow(d).length === 0) ? true : undefined, 10_000).catch((err: unknown) => {
+      await waitFor(
+        "the container's processes to be gone",
+        () => (jail.dirs.every((d) => processesBelow(d).length === 0) ? true : undefined),
+        10_000,
+      ).catch((err: unknown) => {
         problems.push(String(err));
       });
       problems.push(...leaveCgroup(jail));
       this.jail = undefined;
     }
     if (this.staged) {
-      const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+      const mounted = fs
+        .readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
         .filter((l) => l.includes(this.staged!) || l.includes(this.machine));
       if (mounted.length) problems.push(`mounts left behind: ${mounted.join(' | ')}`);
       fs.rmSync(this.staged, { recursive: true, force: true });
@@ -416,7 +479,9 @@ export class Bed {
     if (this.pid1) {
       try {
         process.kill(this.pid1, 'SIGKILL');
-      } catch { /* already gone */ }
+      } catch {
+        /* already gone */
+      }
     }
     child.kill('SIGKILL');
   }

@@ -12,7 +12,9 @@ import { spawn } from 'node:child_process';
 export const FLOCK = '/usr/bin/flock';
 const LOCK_DIR = '/run/lock';
 
-export interface PortLock { release(): Promise<void> }
+export interface PortLock {
+  release(): Promise<void>;
+}
 
 export function lockFile(port: number): string {
   return `${LOCK_DIR}/sdnode-test-port-${port}.lock`;
@@ -24,11 +26,14 @@ export function lockPorts(ports: number[], timeoutMs: number): Promise<PortLock>
   const files = [...new Set(ports)].sort((a, b) => a - b).map(lockFile);
   const seconds = String(Math.max(1, Math.ceil(timeoutMs / 1000)));
   // The locks live on the open files, which `cat` inherits and keeps until its stdin (our pipe) closes.
-  const script = `for f in "$@"; do exec {fd}>"$f" && ${FLOCK} -x -w "$0" "$fd" ` +
+  const script =
+    `for f in "$@"; do exec {fd}>"$f" && ${FLOCK} -x -w "$0" "$fd" ` +
     '|| { echo "timed out after $0 s waiting for $f" >&2; exit 1; }; done; echo locked; exec cat >/dev/null';
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'SIGKILL', '--', '/bin/bash', '-c', script, seconds, ...files],
-      { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: '/usr/bin:/bin' } });
+    const child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'SIGKILL', '--', '/bin/bash', '-c', script, seconds, ...files], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { PATH: '/usr/bin:/bin' },
+    });
     let stdout = '';
     let stderr = '';
     const exited = new Promise<void>((done) => child.once('close', () => done()));

@@ -14,13 +14,17 @@ export interface DeployBlock {
   line: number;
 }
 
-interface Fence { marker: string | undefined; lang: string; body: string; line: number }
+interface Fence {
+  marker: string | undefined;
+  lang: string;
+  body: string;
+  line: number;
+}
 
 function fences(markdown: string, firstLine: number): Fence[] {
   const found: Fence[] = [];
   for (const m of markdown.matchAll(/(?:<!-- ([^>]*?) -->\n)?```(\w*)\n([\s\S]*?)```/g)) {
-    found.push({ marker: m[1], lang: m[2] ?? '', body: m[3] ?? '',
-      line: firstLine + markdown.slice(0, m.index).split('\n').length - 1 });
+    found.push({ marker: m[1], lang: m[2] ?? '', body: m[3] ?? '', line: firstLine + markdown.slice(0, m.index).split('\n').length - 1 });
   }
   return found;
 }
@@ -71,13 +75,16 @@ const BED_ONLY = [
  * long ago, process ids, and a journal line's date and host name. The rest must match exactly.
  */
 export function normalize(output: string): string {
-  const lines = output.split('\n')
+  const lines = output
+    .split('\n')
     .filter((l) => !BED_ONLY.some((re) => re.test(l)))
-    .map((l) => l
-      .replace(/ since \w{3} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \w+; .+ ago$/, ' since DATE; TIME ago')
-      .replace(/^(\s*Main PID: )\d+/, '$1PID')
-      .replace(/^(\s+[└├]─)\d+ /, '$1PID ')
-      .replace(/^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ (\S+)\[\d+\]: /, 'DATE HOST $1[PID]: '));
+    .map((l) =>
+      l
+        .replace(/ since \w{3} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \w+; .+ ago$/, ' since DATE; TIME ago')
+        .replace(/^(\s*Main PID: )\d+/, '$1PID')
+        .replace(/^(\s+[└├]─)\d+ /, '$1PID ')
+        .replace(/^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ (\S+)\[\d+\]: /, 'DATE HOST $1[PID]: '),
+    );
   // `systemctl status` ends with the unit's last journal lines. The daemon's stderr and the manager's
   // own messages reach the journal by different routes, so their order may differ: compare them sorted.
   const journal = lines.findIndex((l) => l.startsWith('DATE HOST '));

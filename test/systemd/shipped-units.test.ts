@@ -10,8 +10,18 @@ if (reason) console.log(`skipped: ${reason}`);
 const suite = reason ? describe.skip : describe;
 
 const MODE1 = { port: 7001, socket: 'socket-service.socket', service: 'socket-service.service', answer: 'This is a test\n' };
-const MODE2 = { port: 7002, socket: 'socket-service-accepted.socket', template: 'socket-service-accepted@', answer: 'This socket was already accepted\n' };
-const MODE3 = { port: 7003, socket: 'socket-service-inet.socket', template: 'socket-service-inet@', answer: 'This socket was passed on stdin/stdout\n' };
+const MODE2 = {
+  port: 7002,
+  socket: 'socket-service-accepted.socket',
+  template: 'socket-service-accepted@',
+  answer: 'This socket was already accepted\n',
+};
+const MODE3 = {
+  port: 7003,
+  socket: 'socket-service-inet.socket',
+  template: 'socket-service-inet@',
+  answer: 'This socket was passed on stdin/stdout\n',
+};
 const SERVICES = ['socket-service.service', 'socket-service-accepted@.service', 'socket-service-inet@.service'];
 
 suite('the shipped units under a real systemd manager', () => {
@@ -23,10 +33,14 @@ suite('the shipped units under a real systemd manager', () => {
 
   /** Waits until `unit`'s properties satisfy `ok`; returns them. */
   const waitUnit = (unit: string, what: string, ok: (s: Record<string, string>) => boolean, timeoutMs = 30_000) =>
-    waitFor(`${unit}: ${what}`, async () => {
-      const s = await state(unit);
-      return ok(s) ? s : undefined;
-    }, timeoutMs);
+    waitFor(
+      `${unit}: ${what}`,
+      async () => {
+        const s = await state(unit);
+        return ok(s) ? s : undefined;
+      },
+      timeoutMs,
+    );
 
   /**
    * Stops the mode 1 service and clears its failure and start-rate counters, so each test starts clean
@@ -42,8 +56,11 @@ suite('the shipped units under a real systemd manager', () => {
   beforeAll(async () => {
     bed = await Bed.boot({
       ports: [MODE1.port, MODE2.port, MODE3.port],
-      needs: ['packages/activation/dist/index.js', 'scripts/install-units.sh',
-        ...['socket-service', 'socket-service-accepted', 'socket-service-inet'].map((p) => `packages/${p}/dist/main.js`)],
+      needs: [
+        'packages/activation/dist/index.js',
+        'scripts/install-units.sh',
+        ...['socket-service', 'socket-service-accepted', 'socket-service-inet'].map((p) => `packages/${p}/dist/main.js`),
+      ],
     });
     console.log((await bed.installUnits()).trim());
   }, 120_000);
@@ -66,8 +83,11 @@ suite('the shipped units under a real systemd manager', () => {
       expect([before.ActiveState, before.MainPID]).toEqual(['inactive', '0']);
 
       expect(await fetchAnswer(MODE1.port)).toEqual({ data: MODE1.answer });
-      const after = await waitUnit(MODE1.service, 'running, 1 connection served',
-        (s) => s.SubState === 'running' && s.StatusText!.endsWith('1 connection served'));
+      const after = await waitUnit(
+        MODE1.service,
+        'running, 1 connection served',
+        (s) => s.SubState === 'running' && s.StatusText!.endsWith('1 connection served'),
+      );
       expect(after.ActiveState).toBe('active');
       expect(after.StatusText).toBe('Serving on activated socket; 1 connection served');
       expect(await fetchAnswer(MODE1.port)).toEqual({ data: MODE1.answer });
@@ -83,7 +103,9 @@ suite('the shipped units under a real systemd manager', () => {
         for (const c of held) expect(c.data).toBe(MODE2.answer);
         // The instances stay while their clients keep the connection open; each is named after it.
         const units = (await bed.systemctl('list-units', '--plain', '--no-legend', `${MODE2.template}*`))
-          .trim().split('\n').map((l) => l.split(/\s+/)[0]!);
+          .trim()
+          .split('\n')
+          .map((l) => l.split(/\s+/)[0]!);
         expect(units).toHaveLength(3);
         for (const c of held) expect(units.some((u) => u.endsWith(`-127.0.0.1:${c.localPort}.service`))).toBe(true);
         expect(Number((await bed.show(MODE2.socket, ['NAccepted'])).NAccepted)).toBeGreaterThanOrEqual(3);
@@ -91,7 +113,8 @@ suite('the shipped units under a real systemd manager', () => {
         for (const c of held) c.close();
       }
       await waitFor('instances gone after the clients closed', async () =>
-        (await bed.systemctl('list-units', '--plain', '--no-legend', `${MODE2.template}*`)) === '' ? true : undefined);
+        (await bed.systemctl('list-units', '--plain', '--no-legend', `${MODE2.template}*`)) === '' ? true : undefined,
+      );
     });
 
     it('mode 3 (inetd): the answer on stdin/stdout, stderr to the journal and never to the client', async () => {
@@ -113,17 +136,23 @@ suite('the shipped units under a real systemd manager', () => {
   });
 
   describe('2. notify and watchdog', () => {
-    it('is activating until READY, then active (running) with the daemon\'s STATUS', async () => {
+    it("is activating until READY, then active (running) with the daemon's STATUS", async () => {
       await resetMode1();
       // Holds the daemon for 3 s before its main module runs, i.e. before READY=1. (base64: NODE_OPTIONS
       // splits on spaces, and systemd would read a % in the unit as a specifier.)
       const delay = Buffer.from('await new Promise((r) => setTimeout(r, 3000));').toString('base64');
-      await bed.dropIn(MODE1.service, 'test-slow-start',
-        `[Service]\nEnvironment=NODE_OPTIONS=--import=data:text/javascript;base64,${delay}\n`);
+      await bed.dropIn(
+        MODE1.service,
+        'test-slow-start',
+        `[Service]\nEnvironment=NODE_OPTIONS=--import=data:text/javascript;base64,${delay}\n`,
+      );
       try {
         const answer = fetchAnswer(MODE1.port);
-        const starting = await waitUnit(MODE1.service, 'activating with a main process',
-          (s) => s.ActiveState === 'activating' && s.MainPID !== '0');
+        const starting = await waitUnit(
+          MODE1.service,
+          'activating with a main process',
+          (s) => s.ActiveState === 'activating' && s.MainPID !== '0',
+        );
         expect(starting.SubState).toBe('start');
         expect(await answer).toEqual({ data: MODE1.answer });
         const running = await waitUnit(MODE1.service, 'active', (s) => s.ActiveState === 'active');
@@ -153,8 +182,11 @@ suite('the shipped units under a real systemd manager', () => {
           return text.includes('Watchdog timeout') ? text : undefined;
         });
         expect(journal).toMatch(/Watchdog timeout \(limit 2s\)/);
-        const restarted = await waitUnit(MODE1.service, 'a new main process',
-          (s) => s.ActiveState === 'active' && s.MainPID !== '0' && s.MainPID !== first.MainPID);
+        const restarted = await waitUnit(
+          MODE1.service,
+          'a new main process',
+          (s) => s.ActiveState === 'active' && s.MainPID !== '0' && s.MainPID !== first.MainPID,
+        );
         expect(Number(restarted.NRestarts)).toBeGreaterThanOrEqual(1);
         expect(await fetchAnswer(MODE1.port)).toEqual({ data: MODE1.answer });
       } finally {
@@ -176,22 +208,33 @@ suite('the shipped units under a real systemd manager', () => {
         const from = Date.now();
         if (action === 'restart') await bed.systemctl('restart', MODE1.service);
         else await bed.systemctl('kill', '-s', 'KILL', MODE1.service);
-        await waitUnit(MODE1.service, `running again after ${action}`,
-          (s) => s.SubState === 'running' && s.MainPID !== before && s.MainPID !== '0');
+        await waitUnit(
+          MODE1.service,
+          `running again after ${action}`,
+          (s) => s.SubState === 'running' && s.MainPID !== before && s.MainPID !== '0',
+        );
         disruptions.push({ action, from, to: Date.now() });
       }
     }
     const concurrency = 20;
     const disruption = disrupt();
-    const figures = await storm({ port: MODE1.port, expected: MODE1.answer, connections: 2000, concurrency,
-      until: disruption, maxConnections: 50_000 });
+    const figures = await storm({
+      port: MODE1.port,
+      expected: MODE1.answer,
+      connections: 2000,
+      concurrency,
+      until: disruption,
+      maxConnections: 50_000,
+    });
     await disruption;
     const unit = await state(MODE1.service);
     const kill = disruptions.find((d) => d.action === 'kill');
     const duringKill = figures.failures.filter((f) => kill !== undefined && f.to >= kill.from && f.from <= kill.to);
-    console.log(`zero-loss restarts: ${figures.attempted} connections attempted, ${figures.ok} complete, ` +
-      `${figures.refused} refused, ${figures.truncated} truncated (${duringKill.length} by the SIGKILL); ` +
-      `disruptions: ${disruptions.map((d) => d.action).join(', ')}; NRestarts=${unit.NRestarts}`);
+    console.log(
+      `zero-loss restarts: ${figures.attempted} connections attempted, ${figures.ok} complete, ` +
+        `${figures.refused} refused, ${figures.truncated} truncated (${duringKill.length} by the SIGKILL); ` +
+        `disruptions: ${disruptions.map((d) => d.action).join(', ')}; NRestarts=${unit.NRestarts}`,
+    );
     expect(disruptions.map((d) => d.action)).toEqual(['restart', 'restart', 'restart', 'kill']);
     expect(figures.refused).toBe(0);
     // Restarts lose nothing. A SIGKILL takes with it what its process had accepted and not yet
@@ -246,13 +289,18 @@ suite('the shipped units under a real systemd manager', () => {
     it('scores at most 1.5 in systemd-analyze security for every shipped service', async () => {
       const scores: Record<string, number> = {};
       for (const service of SERVICES) {
-        const r = await bed.exec(['systemd-analyze', 'security', '--offline=true', `/etc/systemd/system/${service}`],
-          { allowFailure: true });
+        const r = await bed.exec(['systemd-analyze', 'security', '--offline=true', `/etc/systemd/system/${service}`], {
+          allowFailure: true,
+        });
         const match = /Overall exposure level for \S+: (\d+\.\d+)/.exec(r.stdout);
         expect(match, r.stdout + r.stderr).not.toBeNull();
         scores[service] = Number(match![1]);
       }
-      console.log(`systemd-analyze security: ${Object.entries(scores).map(([s, v]) => `${s} ${v}`).join(', ')}`);
+      console.log(
+        `systemd-analyze security: ${Object.entries(scores)
+          .map(([s, v]) => `${s} ${v}`)
+          .join(', ')}`,
+      );
       for (const score of Object.values(scores)) expect(score).toBeLessThanOrEqual(1.5);
     });
 

@@ -196,7 +196,9 @@ function fallbackOrThrow(options: ListenOptions): NetListenOptions {
     fds.length === 0
       ? 'not socket-activated (LISTEN_FDS is not set for this process) and no fallback given: pass { fallback: { port, host } } or run under a socket unit'
       : `no activated listening stream socket${options.name === undefined ? '' : ` named "${options.name}"`} among ${describeAll(fds)}` +
-          (options.fallback === undefined ? ' and no fallback given' : ': the fallback is only used when the process is not socket-activated'),
+          (options.fallback === undefined
+            ? ' and no fallback given'
+            : ': the fallback is only used when the process is not socket-activated'),
     'ENOENT',
     { variable: options.name === undefined ? 'LISTEN_FDS' : 'LISTEN_FDNAMES' },
   );

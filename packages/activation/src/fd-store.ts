@@ -29,7 +29,12 @@ export interface RestoreOptions {
 // Node has no public API for a socket's descriptor. Its handle (TCPWrap, PipeWrap) exposes it as
 // `fd` (uv_fileno): undocumented, but present and unchanged since the early Node versions, and the
 // only way short of native code. `readStop` is the same handle's call that makes libuv stop reading.
-interface StreamHandle { fd?: number; reading?: boolean; readStop?: () => number; readStart?: () => number }
+interface StreamHandle {
+  fd?: number;
+  reading?: boolean;
+  readStop?: () => number;
+  readStart?: () => number;
+}
 
 function handleOf(socket: Socket | Server): StreamHandle | undefined {
   return (socket as unknown as { _handle?: StreamHandle | null })._handle ?? undefined;
@@ -133,7 +138,7 @@ export async function storeConnections(sockets: Socket[], options: StoreOptions 
   const fds = live.map((socket) => socketFd(socket));
   const thaws: (() => void)[] = [];
   try {
-    live.forEach((socket, i) => thaws.push(freeze(socket, i)));
+    for (const [i, socket] of live.entries()) thaws.push(freeze(socket, i));
     await withTimeout(Promise.all(live.map(drained)), timeoutMs, 'draining pending writes before FDSTORE');
     for (let i = 0; i < fds.length; i += MAX_FDS_PER_MESSAGE) {
       notify.fdStore(fds.slice(i, i + MAX_FDS_PER_MESSAGE), { name });

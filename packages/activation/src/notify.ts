@@ -103,7 +103,7 @@ function sendWithSystemdNotify(socket: string, message: string): void {
     });
   } catch (error) {
     const e = error as NodeJS.ErrnoException & { stderr?: string };
-    const reason = e.code === 'ENOENT' ? 'systemd-notify is not installed' : (e.stderr?.trim() || e.message);
+    const reason = e.code === 'ENOENT' ? 'systemd-notify is not installed' : e.stderr?.trim() || e.message;
     throw new SystemdError(`cannot notify ${socket} through systemd-notify: ${reason}`, e.code === 'ENOENT' ? 'ENOENT' : 'EIO', {
       variable: 'NOTIFY_SOCKET',
       value: socket,
@@ -182,7 +182,9 @@ function waitForHangup(readFd: number, timeoutMs: number): Promise<void> {
     }
     pipe.on('data', () => {}); // nothing is ever written; read only to see the end
     pipe.on('end', () => finish());
-    pipe.on('error', (error) => finish(new SystemdError(`BARRIER=1: ${error.message}`, (error as NodeJS.ErrnoException).code ?? 'EIO', { cause: error })));
+    pipe.on('error', (error) =>
+      finish(new SystemdError(`BARRIER=1: ${error.message}`, (error as NodeJS.ErrnoException).code ?? 'EIO', { cause: error })),
+    );
   });
 }
 

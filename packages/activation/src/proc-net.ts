@@ -36,7 +36,10 @@ function rows(table: string): string[][] {
   } catch {
     return [];
   }
-  return text.split('\n').slice(1).map((line) => line.trim().split(/\s+/));
+  return text
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/));
 }
 
 // Columns: sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode …

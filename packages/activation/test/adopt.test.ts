@@ -3,7 +3,21 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activate, assertBuilt, exchange, fixture, isRoot, jsonLines, knock, poke, randomPort, start, tempDir, waitFor, type Activated } from './helpers/activate.js';
+import {
+  activate,
+  assertBuilt,
+  exchange,
+  fixture,
+  isRoot,
+  jsonLines,
+  knock,
+  poke,
+  randomPort,
+  start,
+  tempDir,
+  waitFor,
+  type Activated,
+} from './helpers/activate.js';
 
 const adoptFixture = fixture('fixture-adopt.mjs');
 const runs: Activated[] = [];
@@ -14,7 +28,7 @@ beforeAll(() => {
   dir = tempDir();
 });
 afterAll(() => {
-  runs.forEach((r) => r.kill());
+  for (const r of runs) r.kill();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -180,9 +194,14 @@ describe('acceptedConnection()', () => {
   });
 
   it('acceptedConnection() without activation → message says how to run it', async () => {
-    const r = start(['node', '--input-type=module', '-e', `
+    const r = start([
+      'node',
+      '--input-type=module',
+      '-e',
+      `
       import { acceptedConnection } from ${JSON.stringify(path.resolve(adoptFixture, '../../../dist/index.js'))};
-      try { acceptedConnection(); } catch (e) { console.error(JSON.stringify({ code: e.code, error: e.message })); }`]);
+      try { acceptedConnection(); } catch (e) { console.error(JSON.stringify({ code: e.code, error: e.message })); }`,
+    ]);
     runs.push(r);
     const out = await reported(r);
     expect(out).toEqual({

@@ -10,7 +10,12 @@ import { startReceiver } from './helpers/notify-receiver.js';
 // loader picks prebuilds/linux-arm64 and the addon talks to a receiver on this machine.
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arm64Node = process.env.SDNODE_TEST_ARM64_NODE ?? '';
-const reason = arm64Node === '' ? 'SDNODE_TEST_ARM64_NODE is not set (scripts/arm64-node.sh fetches one)' : !existsSync(arm64Node) ? `${arm64Node} does not exist` : '';
+const reason =
+  arm64Node === ''
+    ? 'SDNODE_TEST_ARM64_NODE is not set (scripts/arm64-node.sh fetches one)'
+    : !existsSync(arm64Node)
+      ? `${arm64Node} does not exist`
+      : '';
 
 describe.skipIf(reason !== '')(`the arm64 prebuilt under an arm64 node${reason ? ` (skipped: ${reason})` : ''}`, () => {
   it('loads, tells a socket apart and sends a notification with an fd', async () => {

@@ -45,7 +45,7 @@ describe('fdInfo on sockets, pipes and files of this process', () => {
     dir = tempDir();
   });
   afterAll(() => {
-    cleanup.forEach((c) => c());
+    for (const c of cleanup) c();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -115,7 +115,9 @@ describe('fdInfo on sockets, pipes and files of this process', () => {
   it('a regular file and a character device', () => {
     const file = fs.openSync(path.join(dir, 'f'), 'w');
     const device = fs.openSync('/dev/null', 'r');
-    cleanup.push(() => [file, device].forEach((fd) => fs.closeSync(fd)));
+    cleanup.push(() => {
+      for (const fd of [file, device]) fs.closeSync(fd);
+    });
     expect(fdInfo(file)).toEqual({ fd: file, kind: 'file' });
     expect(fdInfo(device)).toEqual({ fd: device, kind: 'other' });
   });

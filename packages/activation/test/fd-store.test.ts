@@ -15,15 +15,24 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const packageRoot = path.resolve(here, '..');
 const python = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
-interface Datagram { text: string; pid: number; fds: { type: string; family?: string; sotype?: string; port?: number; listening?: boolean }[] }
+interface Datagram {
+  text: string;
+  pid: number;
+  fds: { type: string; family?: string; sotype?: string; port?: number; listening?: boolean }[];
+}
 
 class Receiver {
   readonly lines: Datagram[] = [];
   private waiters: (() => void)[] = [];
-  private constructor(readonly address: string, private readonly child: ChildProcess) {}
+  private constructor(
+    readonly address: string,
+    private readonly child: ChildProcess,
+  ) {}
 
   static async start(address: string, args: string[] = []): Promise<Receiver> {
-    const child = spawn(python, [path.join(here, 'helpers/notify-receiver.py'), address, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(python, [path.join(here, 'helpers/notify-receiver.py'), address, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const receiver = new Receiver(address, child);
     const ready = new Promise<void>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`notify-receiver exited (${code}) before ready`)));
@@ -60,7 +69,11 @@ class Receiver {
   }
 }
 
-interface Pair { server: net.Server; client: net.Socket; serverSide: net.Socket }
+interface Pair {
+  server: net.Server;
+  client: net.Socket;
+  serverSide: net.Socket;
+}
 
 /** A real loopback TCP connection: the client end and the server's accepted end. */
 async function tcpPair(): Promise<Pair> {
@@ -160,7 +173,9 @@ describe('storeConnections', () => {
     const [store, barrier] = await receiver.received(2);
     expect(store!.text).toBe('FDSTORE=1\nFDNAME=clients\n');
     expect(store!.pid).toBe(process.pid);
-    expect(store!.fds).toEqual([expect.objectContaining({ type: 'socket', family: 'AF_INET', sotype: 'SOCK_STREAM', port, listening: false })]);
+    expect(store!.fds).toEqual([
+      expect.objectContaining({ type: 'socket', family: 'AF_INET', sotype: 'SOCK_STREAM', port, listening: false }),
+    ]);
     expect(barrier!.text).toBe('BARRIER=1\n');
     expect(await readUntil(pair.client, 'before handover\n')).toBe('before handover\n');
   });
@@ -184,8 +199,15 @@ describe('storeConnections', () => {
     server.on('connection', (s) => accepted.push(s));
     await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
     const { port } = server.address() as net.AddressInfo;
-    const clients = await Promise.all(Array.from({ length: 254 }, () =>
-      new Promise<net.Socket>((resolve) => { const c = net.connect({ port, host: '127.0.0.1' }, () => resolve(c)); })));
+    const clients = await Promise.all(
+      Array.from(
+        { length: 254 },
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const c = net.connect({ port, host: '127.0.0.1' }, () => resolve(c));
+          }),
+      ),
+    );
     cleanups.push(() => {
       for (const c of clients) c.destroy();
       for (const s of accepted) s.destroy();
@@ -195,7 +217,10 @@ describe('storeConnections', () => {
     expect(await storeConnections(accepted, { timeoutMs: 10_000 })).toBe(true);
     const lines = await receiver.received(3);
     expect(lines.map((l) => [l.text, l.fds.length])).toEqual([
-      ['FDSTORE=1\nFDNAME=handover\n', 253], ['FDSTORE=1\nFDNAME=handover\n', 1], ['BARRIER=1\n', 1]]);
+      ['FDSTORE=1\nFDNAME=handover\n', 253],
+      ['FDSTORE=1\nFDNAME=handover\n', 1],
+      ['BARRIER=1\n', 1],
+    ]);
   });
 
   it('refuses a socket with bytes Node read but nobody consumed (they would be lost)', async () => {
@@ -237,12 +262,20 @@ describe('restoreConnections', () => {
     const { receiver, pair } = await setup();
     const library = transpileLibrary();
     // The child gets the connection as fd 3, the way the manager passes stored fds.
-    const child = spawn(process.execPath, ['--input-type=module', '-e', `
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `
       import { restoreConnections } from ${JSON.stringify(library)};
       const sockets = restoreConnections('handover', { fds: [{ fd: 0, name: 'stdin' }, { fd: 3, name: 'handover' }] });
       process.stdout.write(sockets.length + '\\n');
       for (const s of sockets) s.setEncoding('utf8').on('data', (d) => s.end('pid ' + process.pid + ' got ' + d));
-    `], { stdio: ['ignore', 'pipe', 'inherit', pair.serverSide], env: { ...process.env } });
+    `,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit', pair.serverSide], env: { ...process.env } },
+    );
     cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
     const count = await new Promise<string>((resolve) => child.stdout!.setEncoding('utf8').once('data', resolve));
     expect(count).toBe('1\n');
@@ -259,7 +292,8 @@ describe('restoreConnections', () => {
     const { pair } = await setup();
     const fd = socketFd(pair.server);
     expect(() => restoreConnections('handover', { fds: [{ fd, name: 'handover' }] })).toThrow(
-      expect.objectContaining({ code: 'ENOTCONN', variable: 'LISTEN_FDNAMES' }));
+      expect.objectContaining({ code: 'ENOTCONN', variable: 'LISTEN_FDNAMES' }),
+    );
     expect(fs.fstatSync(fd).isSocket()).toBe(true);
   });
 

@@ -5,11 +5,16 @@ import { activate, assertBuilt, exchange, fixture, jsonLines, knock, waitFor, ty
 
 const runs: Activated[] = [];
 beforeAll(assertBuilt);
-afterAll(() => runs.forEach((r) => r.kill()));
+afterAll(() => {
+  for (const r of runs) r.kill();
+});
 
 /** systemd-socket-activate --accept --inetd: one child per connection, connection on fds 0 and 1. */
 async function inetd(mode: string, accept = true): Promise<Activated> {
-  const r = await activate((port) => [...(accept ? ['--accept'] : []), '--inetd', '-l', `127.0.0.1:${port}`], ['node', fixture('fixture-inetd.mjs'), mode]);
+  const r = await activate(
+    (port) => [...(accept ? ['--accept'] : []), '--inetd', '-l', `127.0.0.1:${port}`],
+    ['node', fixture('fixture-inetd.mjs'), mode],
+  );
   runs.push(r);
   return r;
 }
@@ -133,7 +138,8 @@ describe('inetdConnection() under systemd-socket-activate --accept --inetd', () 
     expect(jsonLines(r.stderr())).toEqual([
       {
         code: 'ENOTSOCK',
-        error: 'stdin is a listening socket, not a connected socket: run with systemd-socket-activate --accept --inetd or a unit with StandardInput=socket',
+        error:
+          'stdin is a listening socket, not a connected socket: run with systemd-socket-activate --accept --inetd or a unit with StandardInput=socket',
       },
     ]);
   });

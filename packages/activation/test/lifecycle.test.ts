@@ -101,7 +101,7 @@ class Child {
   }
 
   #wake(): void {
-    this.#waiters.splice(0).forEach((wake) => wake());
+    for (const wake of this.#waiters.splice(0)) wake();
   }
 }
 
@@ -221,16 +221,25 @@ describe('serveUntilStopped: graceful stop', () => {
     expect(await exchange(port, 'two')).toBe('got two');
     expect(await child.waitFor('stopping')).toMatchObject({ reason: 'served 2' });
     expect(await child.exited).toEqual({ code: 7, signal: null });
-    expect(child.names().filter((n) => n !== 'close')).toEqual(
-      ['listening', 'connection', 'served', 'connection', 'served', 'stopping', 'stopped'],
-    );
+    expect(child.names().filter((n) => n !== 'close')).toEqual([
+      'listening',
+      'connection',
+      'served',
+      'connection',
+      'served',
+      'stopping',
+      'stopped',
+    ]);
   });
 });
 
 describe('serveUntilStopped: idle exit', () => {
   it('exits 0 after the idle timeout when no connection comes', async () => {
     const { child } = await startChild({ idleTimeoutMs: 200 });
-    expect(await child.waitFor('stopping')).toMatchObject({ reason: 'idle', status: 'idle: no longer accepting, finishing 0 open connections' });
+    expect(await child.waitFor('stopping')).toMatchObject({
+      reason: 'idle',
+      status: 'idle: no longer accepting, finishing 0 open connections',
+    });
     expect(await child.exited).toEqual({ code: 0, signal: null });
   });
 
@@ -318,7 +327,10 @@ describe('serveUntilStopped in this process', () => {
     const listeners = process.listenerCount('SIGTERM');
     const cases: [() => unknown, RegExp][] = [
       [() => serveUntilStopped([]), /^servers="\[\]": expected at least one server$/],
-      [() => serveUntilStopped([server], { idleTimeoutMs: 0 }), /^idleTimeoutMs=0: expected a number of milliseconds from 1 to 2147483647$/],
+      [
+        () => serveUntilStopped([server], { idleTimeoutMs: 0 }),
+        /^idleTimeoutMs=0: expected a number of milliseconds from 1 to 2147483647$/,
+      ],
       [() => serveUntilStopped([server], { idleTimeoutMs: Number.NaN }), /^idleTimeoutMs=NaN: /],
       [() => serveUntilStopped([server], { idleTimeoutMs: 2 ** 31 }), /^idleTimeoutMs=2147483648: /],
       [() => serveUntilStopped([server], { silenceTimeoutMs: -1 }), /^silenceTimeoutMs=-1: expected a number of milliseconds from 0 to/],

@@ -92,10 +92,12 @@ describe('loader', () => {
 // One binary for every Node with Node-API 8: SDNODE_TEST_NODES lists other node
 // executables (colon-separated, e.g. Node 22 and 24) to load it with.
 const otherNodes = (process.env.SDNODE_TEST_NODES ?? '').split(':').filter(Boolean);
-describe.skipIf(otherNodes.length === 0)(`other Node versions${otherNodes.length === 0 ? ' (skipped: set SDNODE_TEST_NODES=/path/node22:/path/node24)' : ''}`, () => {
-  it.each(otherNodes.length > 0 ? otherNodes : ['node'])('%s loads the same binary, in a worker too', (node) => {
-    const file = path.join(packageRoot, 'prebuilds', `linux-${process.arch}`, 'sdnode.node');
-    const script = `
+describe.skipIf(otherNodes.length === 0)(
+  `other Node versions${otherNodes.length === 0 ? ' (skipped: set SDNODE_TEST_NODES=/path/node22:/path/node24)' : ''}`,
+  () => {
+    it.each(otherNodes.length > 0 ? otherNodes : ['node'])('%s loads the same binary, in a worker too', (node) => {
+      const file = path.join(packageRoot, 'prebuilds', `linux-${process.arch}`, 'sdnode.node');
+      const script = `
       const native = require(${JSON.stringify(file)});
       const { Worker } = require('node:worker_threads');
       const server = require('node:net').createServer().listen(0, '127.0.0.1', () => {
@@ -107,11 +109,12 @@ describe.skipIf(otherNodes.length === 0)(`other Node versions${otherNodes.length
           server.close();
         });
       });`;
-    const run = spawnSync(node, ['-e', script], { encoding: 'utf8', timeout: 60_000 });
-    expect(run.stderr).toBe('');
-    expect(JSON.parse(run.stdout)).toEqual({ listening: true, samePort: true, workerPipe: 2 });
-  });
-});
+      const run = spawnSync(node, ['-e', script], { encoding: 'utf8', timeout: 60_000 });
+      expect(run.stderr).toBe('');
+      expect(JSON.parse(run.stdout)).toEqual({ listening: true, samePort: true, workerPipe: 2 });
+    });
+  },
+);
 
 describe('socketInfo', () => {
   it('TCP listener on 127.0.0.1', async () => {
@@ -204,7 +207,9 @@ describe('socketInfo', () => {
     } finally {
       closeSync(fd);
     }
-    expect(() => binding().socketInfo(fd)).toThrow(expect.objectContaining({ code: 'EBADF', errno: -9, message: expect.stringMatching(/getsockopt/) }));
+    expect(() => binding().socketInfo(fd)).toThrow(
+      expect.objectContaining({ code: 'EBADF', errno: -9, message: expect.stringMatching(/getsockopt/) }),
+    );
   });
 
   it('rejects a non-integer fd with a TypeError', () => {
@@ -269,46 +274,59 @@ describe('other targets: arm64 and musl', () => {
   });
 
   const muslLoader = `/lib/ld-musl-${process.arch === 'x64' ? 'x86_64' : 'aarch64'}.so.1`;
-  it.skipIf(!existsSync(muslLoader))(`musl's loader resolves every libc symbol of the musl prebuilt${existsSync(muslLoader) ? '' : ` (skipped: needs ${muslLoader})`}`, () => {
-    const musl = path.join(packageRoot, 'prebuilds', `linux-${process.arch}-musl`, 'sdnode.node');
-    // --list loads the object like ldd; only the Node-API symbols, which node provides, stay unresolved.
-    const run = spawnSync(muslLoader, ['--list', musl], { encoding: 'utf8' });
-    const unresolved = [...run.stderr.matchAll(/Error relocating [^:]+: (\S+): symbol not found/g)].map((m) => m[1]!);
-    expect(run.stdout).toMatch(/libc\.so => /);
-    expect(unresolved.length).toBeGreaterThan(0);
-    expect(unresolved.filter((symbol) => !symbol.startsWith('napi_'))).toEqual([]);
-    expect(run.stderr.replace(/Error relocating [^\n]*napi_\w+: symbol not found\n/g, '')).toBe('');
-  });
+  it.skipIf(!existsSync(muslLoader))(
+    `musl's loader resolves every libc symbol of the musl prebuilt${existsSync(muslLoader) ? '' : ` (skipped: needs ${muslLoader})`}`,
+    () => {
+      const musl = path.join(packageRoot, 'prebuilds', `linux-${process.arch}-musl`, 'sdnode.node');
+      // --list loads the object like ldd; only the Node-API symbols, which node provides, stay unresolved.
+      const run = spawnSync(muslLoader, ['--list', musl], { encoding: 'utf8' });
+      const unresolved = [...run.stderr.matchAll(/Error relocating [^:]+: (\S+): symbol not found/g)].map((m) => m[1]!);
+      expect(run.stdout).toMatch(/libc\.so => /);
+      expect(unresolved.length).toBeGreaterThan(0);
+      expect(unresolved.filter((symbol) => !symbol.startsWith('napi_'))).toEqual([]);
+      expect(run.stderr.replace(/Error relocating [^\n]*napi_\w+: symbol not found\n/g, '')).toBe('');
+    },
+  );
 
   const canRun = have('qemu-aarch64') && have('aarch64-linux-gnu-gcc');
-  it.skipIf(!canRun)(`sd_send.c built for arm64 delivers a datagram with an fd under qemu-aarch64${canRun ? '' : ' (skipped: needs qemu-aarch64 and aarch64-linux-gnu-gcc)'}`, async () => {
-    const harness = path.join(scratch, 'sd-send-arm64');
-    execFileSync('aarch64-linux-gnu-gcc', [
-      '-static', '-O2', '-o', harness,
-      path.join(packageRoot, 'native', 'sd_send_main.c'),
-      path.join(packageRoot, 'native', 'sd_send.c'),
-    ]);
-    expect(execFileSync('readelf', ['-h', harness], { encoding: 'utf8' })).toMatch(/Machine:\s+AArch64/);
-    expect(execFileSync('readelf', ['-l', harness], { encoding: 'utf8' })).not.toMatch(/INTERP/); // static
-    for (const abstract of [false, true]) {
-      const receiver = await startReceiver({ abstract });
-      try {
-        const run = spawnSync('qemu-aarch64', [harness, receiver.address, 'READY=1\nSTATUS=from arm64\n', '--with-pipe'], {
-          encoding: 'utf8',
-          timeout: 60_000,
-        });
-        expect(run.stderr).toBe('');
-        expect(run.status).toBe(0);
-        const datagram = await receiver.next();
-        expect(datagram.data.toString('latin1')).toBe('READY=1\nSTATUS=from arm64\n');
-        expect(datagram.pid).toBe(run.pid);
-        expect(datagram.fds).toEqual([{ type: 'fifo' }]);
-      } finally {
-        await receiver.stop();
+  it.skipIf(!canRun)(
+    `sd_send.c built for arm64 delivers a datagram with an fd under qemu-aarch64${canRun ? '' : ' (skipped: needs qemu-aarch64 and aarch64-linux-gnu-gcc)'}`,
+    async () => {
+      const harness = path.join(scratch, 'sd-send-arm64');
+      execFileSync('aarch64-linux-gnu-gcc', [
+        '-static',
+        '-O2',
+        '-o',
+        harness,
+        path.join(packageRoot, 'native', 'sd_send_main.c'),
+        path.join(packageRoot, 'native', 'sd_send.c'),
+      ]);
+      expect(execFileSync('readelf', ['-h', harness], { encoding: 'utf8' })).toMatch(/Machine:\s+AArch64/);
+      expect(execFileSync('readelf', ['-l', harness], { encoding: 'utf8' })).not.toMatch(/INTERP/); // static
+      for (const abstract of [false, true]) {
+        const receiver = await startReceiver({ abstract });
+        try {
+          const run = spawnSync('qemu-aarch64', [harness, receiver.address, 'READY=1\nSTATUS=from arm64\n', '--with-pipe'], {
+            encoding: 'utf8',
+            timeout: 60_000,
+          });
+          expect(run.stderr).toBe('');
+          expect(run.status).toBe(0);
+          const datagram = await receiver.next();
+          expect(datagram.data.toString('latin1')).toBe('READY=1\nSTATUS=from arm64\n');
+          expect(datagram.pid).toBe(run.pid);
+          expect(datagram.fds).toEqual([{ type: 'fifo' }]);
+        } finally {
+          await receiver.stop();
+        }
       }
-    }
-    const missing = spawnSync('qemu-aarch64', [harness, path.join(scratch, 'absent.sock'), 'X=1\n'], { encoding: 'utf8', timeout: 60_000 });
-    expect(missing.status).toBe(1);
-    expect(missing.stderr).toMatch(/No such file or directory/);
-  }, 120_000);
+      const missing = spawnSync('qemu-aarch64', [harness, path.join(scratch, 'absent.sock'), 'X=1\n'], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(missing.status).toBe(1);
+      expect(missing.stderr).toMatch(/No such file or directory/);
+    },
+    120_000,
+  );
 });

@@ -112,7 +112,14 @@ describe('messages (exact bytes)', () => {
       let datagram = await receiver.next();
       expect(datagram.data.toString()).toBe('FDSTORE=1\n');
       expect(datagram.fds).toEqual([
-        { type: 'socket', family: 'AF_INET', sotype: 'SOCK_STREAM', address: '127.0.0.1', port: (server.address() as net.AddressInfo).port, listening: true },
+        {
+          type: 'socket',
+          family: 'AF_INET',
+          sotype: 'SOCK_STREAM',
+          address: '127.0.0.1',
+          port: (server.address() as net.AddressInfo).port,
+          listening: true,
+        },
       ]);
 
       expect(notify.fdStore([fd, fd2], { name: 'web', poll: false })).toBe(true);
@@ -343,7 +350,9 @@ describe('without the native part (SDNODE_NO_NATIVE=1)', () => {
     });
     const [ready, status, fdStore, barrier, missing] = child.stdout.trim().split('\n');
     expect([ready, status]).toEqual(['true', 'true']);
-    expect(fdStore).toMatch(/^SystemdError ENOTSUP: passing file descriptors needs the native part, which did not load: .*SDNODE_NO_NATIVE=1/);
+    expect(fdStore).toMatch(
+      /^SystemdError ENOTSUP: passing file descriptors needs the native part, which did not load: .*SDNODE_NO_NATIVE=1/,
+    );
     expect(barrier).toBe('SystemdError ENOTSUP');
     expect(missing).toMatch(/^SystemdError EIO: cannot notify .*missing\.sock through systemd-notify/);
     expect(child.stderr.match(/SDNODE_NOTIFY_FALLBACK/g)).toHaveLength(1);

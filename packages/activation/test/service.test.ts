@@ -58,7 +58,10 @@ describe('isBooted', () => {
     const script = (withMarker: boolean): string =>
       `mount -t tmpfs tmpfs /run && ${withMarker ? 'mkdir -p /run/systemd/system && ' : ''}exec node ${JSON.stringify(fixture('fixture-service.mjs'))}`;
     for (const withMarker of [true, false]) {
-      const result = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script(withMarker)], { encoding: 'utf8', timeout: 30_000 });
+      const result = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script(withMarker)], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
       expect(result.stderr).toBe('');
       expect(JSON.parse(result.stdout).isBooted).toBe(withMarker);
     }
@@ -95,10 +98,14 @@ describe('underSystemd', () => {
       fs.mkdirSync(service, { recursive: true });
       let r: ReturnType<typeof start> | undefined;
       try {
-        r = start(['sh', '-c', `echo $$ > ${service}/cgroup.procs && exec node ${JSON.stringify(fixture('fixture-service.mjs'))} child`], 0, {
-          INVOCATION_ID: ID,
-          NOTIFY_SOCKET: '/run/sdnode-test-notify',
-        });
+        r = start(
+          ['sh', '-c', `echo $$ > ${service}/cgroup.procs && exec node ${JSON.stringify(fixture('fixture-service.mjs'))} child`],
+          0,
+          {
+            INVOCATION_ID: ID,
+            NOTIFY_SOCKET: '/run/sdnode-test-notify',
+          },
+        );
         const out = await firstJson(r.stdout);
         expect(await r.exited).toBe(0);
         expect(out).toMatchObject({ underSystemd: true, invocationId: ID, child: { underSystemd: false, invocationId: ID } });

@@ -12,7 +12,7 @@ export function fallbackPort(env: NodeJS.ProcessEnv = process.env): number {
 
 /** `--idle-timeout=SECONDS` (or IDLE_TIMEOUT): exit after that long without a connection. */
 export function idleTimeoutMs(args = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): number | undefined {
-  let parsed;
+  let parsed: string | undefined;
   // Loading parseArgs costs about a millisecond of every cold start: only when there is something to parse.
   if (args.length > 0) {
     try {

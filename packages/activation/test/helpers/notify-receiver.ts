@@ -46,9 +46,7 @@ export interface Receiver {
  */
 export async function startReceiver(options: { abstract?: boolean; args?: string[] } = {}): Promise<Receiver> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sdnode-notify-'));
-  const address = options.abstract
-    ? `@sdnode-test-${process.pid}-${Math.random().toString(36).slice(2)}`
-    : path.join(dir, 'notify.sock');
+  const address = options.abstract ? `@sdnode-test-${process.pid}-${Math.random().toString(36).slice(2)}` : path.join(dir, 'notify.sock');
   const child: ChildProcess = spawn(python, [script, address, ...(options.args ?? [])], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -57,11 +55,11 @@ export async function startReceiver(options: { abstract?: boolean; args?: string
   let exited = false;
   createInterface({ input: child.stdout! }).on('line', (line) => {
     lines.push(JSON.parse(line) as Record<string, unknown>);
-    waiters.splice(0).forEach((wake) => wake());
+    for (const wake of waiters.splice(0)) wake();
   });
   child.on('exit', () => {
     exited = true;
-    waiters.splice(0).forEach((wake) => wake());
+    for (const wake of waiters.splice(0)) wake();
   });
 
   async function nextLine(timeoutMs = 10_000): Promise<Record<string, unknown>> {
