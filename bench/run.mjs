@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BENCH, OUT } from './lib/build.mjs';
 import { chart } from './lib/chart.mjs';
-import { COMPILE_CACHE_SUPPORTED, MODES, prepareContenders } from './lib/contenders.mjs';
+import { MODES, prepareContenders } from './lib/contenders.mjs';
 import { machine } from './lib/machine.mjs';
 import { chartGroups, renderResults } from './lib/results.mjs';
 import { measureCold } from './measure/cold.mjs';
@@ -65,13 +65,10 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.e
 
 const log = (text) => console.error(`[${((Date.now() - began) / 1000).toFixed(0).padStart(3)} s] ${text}`);
 
-const { byMode, maxrss, notes } = await prepareContenders({ variants: true });
-if (!COMPILE_CACHE_SUPPORTED) {
-  notes.push(`Node's compile cache (module.enableCompileCache / NODE_COMPILE_CACHE) needs Node ≥ 22.1; not measured on ${process.version}`);
-}
+const { byMode, maxrss, notes } = prepareContenders({ variants: true });
 const modeById = Object.fromEntries(MODES.map((mode) => [mode.id, mode]));
 const withoutVariants = (list) => list.filter((contender) => contender.role !== 'variant');
-// Start-up variants matter per connection too; the native-less one only shows its cost once (P1, P5).
+// The native-less variant shows its cost once per process: P1 and P5, not per connection.
 const forThroughput = (list) => list.filter((contender) => !contender.env.SDNODE_NO_NATIVE);
 
 const sections = [];
@@ -164,7 +161,7 @@ sections.push(
   memory,
 );
 
-log('P4 notify and native load (bench/activation.mjs)');
+log('P4 notify and native load (bench/measure/activation.mjs)');
 const notify = await measureNotify();
 
 const info = machine();

@@ -1,5 +1,6 @@
 // bench/results.md and the rows of bench/chart.svg, from one run's sections.
 import { meets } from './ratios.mjs';
+import { SETTLED_VARIANTS } from './settled.mjs';
 import { detailTable, failureNotes, summaryRows, summaryTable, variantRows, variantsTable } from './report.mjs';
 
 /** One chart group per measurement: ours per mode, then the variants of ours, against the same reference. */
@@ -42,17 +43,10 @@ export function renderResults({ sections, memory, notify, notes, info, quick, se
   const variants = variantsTable(sections);
   if (variants) {
     out.push(
-      '## Variants of ours (bench-only builds in bench/out/), and bare Node as an ES module',
+      '## Ours without its native part',
       '',
-      '"ours" is already the daemon and the library in one CommonJS file (tsup), the rarely used built-in modules ' +
-        'loaded on first use. "as one ESM file": the same source bundled as ESM (esbuild), loaded by Node\'s ES module ' +
-        'loader. "minified": ours minified (esbuild). "startup snapshot": that code in a ' +
-        'V8 startup snapshot (`node --snapshot-blob`), the library already evaluated. "native part off": ' +
-        '`SDNODE_NO_NATIVE=1`, the library without its native binary (it then reads the socket tables in ' +
-        '/proc/self/net instead, a cost that grows with the sockets open on the host). ' +
-        '"compile cache": `NODE_COMPILE_CACHE` ' +
-        '(Node ≥ 22.1). Not ours but context: "bare Node as an ES module" is the reference script ' +
-        "(`bare-*.mjs`) loaded by Node's ES module loader.",
+      '"native part off": `SDNODE_NO_NATIVE=1`, the library without its native binary (it then reads the socket tables in ' +
+        '/proc/self/net instead, a cost that grows with the sockets open on the host).',
       '',
       variants,
       '',
@@ -60,13 +54,14 @@ export function renderResults({ sections, memory, notify, notes, info, quick, se
       '',
     );
   }
+  out.push('## Settled variants (no longer measured)', '', ...SETTLED_VARIANTS.map((line) => `- ${line}`), '');
   for (const section of sections) out.push(`## ${section.title}`, '', detailTable(section), '');
   out.push('## Idle cost', '');
   for (const { mode, results } of memory.modes) {
     const ours = results.find((result) => result.contender.role === 'ours');
     out.push(`- ${mode.title}: ${ours?.idle ?? 'not measured'}`);
   }
-  out.push('', '## P4 notify and native load (bench/activation.mjs)', '');
+  out.push('', '## P4 notify and native load (bench/measure/activation.mjs)', '');
   if (notify.figures) {
     out.push('| figure | value |', '|---|---|');
     for (const [name, value] of Object.entries(notify.figures)) {

@@ -1,4 +1,4 @@
-// P4: notify cost per call and native load time come from bench/activation.mjs,
+// P4: notify cost per call and native load time come from bench/measure/activation.mjs,
 // which measures them against a real datagram receiver; this only runs it.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,13 +9,13 @@ const TIMEOUT_MS = 120_000;
 
 /** Resolves to { figures } (the script's JSON) or { note } saying why there are none. */
 export function measureNotify() {
-  const script = path.join(BENCH, 'activation.mjs');
-  if (!fs.existsSync(script)) return Promise.resolve({ note: 'not measured (bench/activation.mjs is missing)' });
+  const script = path.join(BENCH, 'measure', 'activation.mjs');
+  if (!fs.existsSync(script)) return Promise.resolve({ note: 'not measured (bench/measure/activation.mjs is missing)' });
   const args = [script, '--json'];
   return new Promise((resolve) => {
     execFile(process.execPath, args, { timeout: TIMEOUT_MS, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
       if (error) {
-        resolve({ note: `not measured (bench/activation.mjs failed: ${(stderr || error.message).trim().split('\n')[0]})` });
+        resolve({ note: `not measured (bench/measure/activation.mjs failed: ${(stderr || error.message).trim().split('\n')[0]})` });
         return;
       }
       try {
@@ -27,7 +27,7 @@ export function measureNotify() {
           .map((line) => /^([^:]+): (.+)$/.exec(line.trim()))
           .filter(Boolean);
         if (lines.length > 0) resolve({ figures: Object.fromEntries(lines.map(([, label, value]) => [label, value])) });
-        else resolve({ note: 'not measured (bench/activation.mjs printed no figures)' });
+        else resolve({ note: 'not measured (bench/measure/activation.mjs printed no figures)' });
       }
     });
   });

@@ -1,5 +1,5 @@
 // Costs of @sdnode/activation, measured on the built package (run after `pnpm run build`):
-//   node bench/activation.mjs [--json]
+//   node bench/measure/activation.mjs [--json]
 // With --json the last line is one JSON object of the figures (bench/measure/notify.mjs reads it).
 // - notify.status() per call, to a real AF_UNIX datagram receiver that reads
 //   every datagram (notify-receiver.py --drain), median over batches; sent in rounds
@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const packageRoot = path.join(root, 'packages', 'activation');
 const entry = path.join(packageRoot, 'dist', 'index.js');
 const binary = path.join(packageRoot, 'prebuilds', `linux-${process.arch}`, 'sdnode.node');

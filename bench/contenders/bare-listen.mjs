@@ -1,8 +1,0 @@
-// Mode 1 without the library: adopt the listening socket on fd 3 directly.
-import net from 'node:net';
-
-const server = net.createServer((connection) => {
-  connection.on('error', () => {});
-  connection.end('This is a test\n');
-});
-server.listen({ fd: 3 });
