@@ -1,10 +1,13 @@
-// Runs the README: its demo, each launch command with its client command (the output must be what
-// the README shows), and checks that every code excerpt is copied verbatim from the file it names.
+// Runs the README: its demo, each launch command and the systemd-socket-activate command it runs
+// with their client command (the output must be what the README shows), the idle exit, and checks
+// that every code excerpt is copied verbatim from the file it names.
 // The markers are described in the README's "How this README is tested".
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { skippedFor } from '../packages/activation/test/helpers/system-tools.js';
+import { request } from './helpers/client.js';
 import { PORT_RANGE, REPO_ROOT, Running, cleanEnv, randomPort, stopAll } from './helpers/processes.js';
 
 interface Block {
@@ -36,6 +39,40 @@ function outputAfter(i: number): string | undefined {
 /** The README's commands use ports 3000–3002; the tests use free ports of their own range. */
 const README_PORT = /\b300[0-2]\b/g;
 
+/** The client block for the server block i: the next one (a launch script and the command it runs share one). */
+function clientAfter(i: number): number {
+  return ALL.findIndex((b, j) => j > i && b.marker === 'tutorial: client');
+}
+
+/**
+ * Starts a server block as written, on a free port (PORT, and in place of the port it shows);
+ * resolves once systemd-socket-activate listens. A port another test holds is replaced.
+ */
+async function startServer(body: string): Promise<{ launcher: Running; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = randomPort();
+    const command = body.replace(README_PORT, String(port));
+    const launcher = new Running('bash', ['-c', command], { cwd: REPO_ROOT, env: cleanEnv({ PORT: String(port) }) });
+    if (await launcher.waitForStderr(/^Listening on 127\.0\.0\.1:\d+ as 3\.$/m, 60_000)) {
+      expect(launcher.stderr).toContain(`Listening on 127.0.0.1:${port} as 3.`);
+      return { launcher, port };
+    }
+    expect(attempt < 10 && /Address already in use/.test(launcher.stderr), launcher.stderr).toBe(true);
+  }
+}
+
+/** The command line the process runs now, its paths made absolute and its port named PORT. */
+function commandLine(pid: number, port: number): string[] {
+  return fs
+    .readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+    .split('\0')
+    .slice(0, -1)
+    .map((arg) => (arg.startsWith('packages/') ? path.join(REPO_ROOT, arg) : arg).replace(String(port), 'PORT'));
+}
+
+const noActivate = skippedFor('systemd-socket-activate');
+const noClient = skippedFor('systemd-socket-activate', 'nc');
+
 function sh(script: string, env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
     cwd: REPO_ROOT,
@@ -65,9 +102,13 @@ describe('README', () => {
       'tutorial: quick-start',
       'tutorial: run',
       'tutorial: server',
-      'tutorial: client',
       'tutorial: server',
       'tutorial: client',
+      'tutorial: idle-exit',
+      'tutorial: server',
+      'tutorial: server',
+      'tutorial: client',
+      'tutorial: server',
       'tutorial: server',
       'tutorial: client',
     ]);
@@ -87,46 +128,71 @@ describe('README', () => {
   });
 
   const runs = ALL.map((b, i) => [b, i] as const).filter(([b]) => b.marker === 'tutorial: run');
-  it.each(runs.map(([b, i]) => [b.body.trim(), b, i] as const))('`%s` runs and prints what the README shows', (_name, block, i) => {
-    // The demo listens on PORT, PORT+1 and PORT+2; another run of the tests may hold one of them.
-    let base = 0;
-    let r = { status: null as number | null, stdout: '', stderr: '' };
-    for (let attempt = 1; attempt <= 10; attempt++) {
-      base = Math.min(randomPort(), PORT_RANGE.last - 2);
-      r = sh(block.body, { PORT: String(base) });
-      if (r.status === 0 || !/Address already in use/.test(r.stderr)) break;
-    }
-    expect(r.status, r.stderr).toBe(0);
-    const expected = outputAfter(i);
-    expect(expected).toBeDefined();
-    const ports = (text: string): string => text.replace(README_PORT, (p) => String(base + Number(p) - 3000));
-    expect(r.stdout).toBe(ports(expected ?? ''));
-  });
+  it.skipIf(noActivate).each(runs.map(([b, i]) => [b.body.trim(), b, i] as const))(
+    `\`%s\` runs and prints what the README shows${noActivate}`,
+    (_name, block, i) => {
+      // The demo listens on PORT, PORT+1 and PORT+2; another run of the tests may hold one of them.
+      let base = 0;
+      let r = { status: null as number | null, stdout: '', stderr: '' };
+      for (let attempt = 1; attempt <= 10; attempt++) {
+        base = Math.min(randomPort(), PORT_RANGE.last - 2);
+        r = sh(block.body, { PORT: String(base) });
+        if (r.status === 0 || !/Address already in use/.test(r.stderr)) break;
+      }
+      expect(r.status, r.stderr).toBe(0);
+      const expected = outputAfter(i);
+      expect(expected).toBeDefined();
+      const ports = (text: string): string => text.replace(README_PORT, (p) => String(base + Number(p) - 3000));
+      expect(r.stdout).toBe(ports(expected ?? ''));
+    },
+  );
 
   const servers = ALL.map((b, i) => [b, i] as const).filter(([b]) => b.marker === 'tutorial: server');
-  it.each(servers.map(([b, i]) => [b.body.trim(), b, i] as const))(
-    '`%s` and its client give what the README shows',
+  it.skipIf(noClient).each(servers.map(([b, i]) => [b.body.trim(), b, i] as const))(
+    `\`%s\` and its client give what the README shows${noClient}`,
     async (_name, server, i) => {
-      const client = ALL[i + 1];
+      const client = ALL[clientAfter(i)];
       expect(client?.marker).toBe('tutorial: client');
-      const expected = outputAfter(i + 1);
+      const expected = outputAfter(clientAfter(i));
       expect(expected).toBeDefined();
-      for (let attempt = 1; ; attempt++) {
-        const port = randomPort();
-        const launcher = new Running('bash', ['-c', server.body], { cwd: REPO_ROOT, env: cleanEnv({ PORT: String(port) }) });
-        if (!(await launcher.waitForStderr(/^Listening on 127\.0\.0\.1:\d+ as 3\.$/m, 60_000))) {
-          expect(attempt < 10 && /Address already in use/.test(launcher.stderr), launcher.stderr).toBe(true);
-          continue;
-        }
-        expect(launcher.stderr).toContain(`Listening on 127.0.0.1:${port} as 3.`);
-        const command = (client?.body ?? '').replace(README_PORT, String(port));
-        expect(command).toContain(String(port));
-        const r = sh(command);
-        expect(r.status, r.stderr).toBe(0);
-        expect(r.stdout).toBe(expected);
-        await launcher.stop();
-        return;
-      }
+      const { launcher, port } = await startServer(server.body);
+      const command = (client?.body ?? '').replace(README_PORT, String(port));
+      expect(command).toContain(String(port));
+      const r = sh(command);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe(expected);
+      await launcher.stop();
     },
+  );
+
+  const scripts = servers.filter(([b]) => b.body.startsWith('./scripts/launch-'));
+  it('follows each launch script with the command it runs', () => {
+    expect(scripts).toHaveLength(3);
+    for (const [, i] of scripts) expect(ALL[i + 1]?.body, `README line ${ALL[i]?.line}`).toMatch(/^systemd-socket-activate /);
+  });
+
+  it.skipIf(noActivate).each(scripts.map(([b, i]) => [b.body.trim(), ALL[i + 1]?.body.trim(), b, ALL[i + 1]] as const))(
+    `\`%s\` runs \`%s\`${noActivate}`,
+    async (_script, _command, script, command) => {
+      const ran = await startServer(script.body);
+      const shown = await startServer(command?.body ?? '');
+      expect(commandLine(ran.launcher.pid, ran.port)[0]).toBe('systemd-socket-activate');
+      expect(commandLine(ran.launcher.pid, ran.port)).toEqual(commandLine(shown.launcher.pid, shown.port));
+      await Promise.all([ran.launcher.stop(), shown.launcher.stop()]);
+    },
+  );
+
+  const idle = ALL.filter((b) => b.marker === 'tutorial: idle-exit');
+  it.skipIf(noActivate).each(idle.map((b) => [b.body.trim(), b] as const))(
+    `\`%s\` serves, exits when idle, and then nothing listens${noActivate}`,
+    async (_name, block) => {
+      const timeoutMs = Number(/--idle-timeout=(\d+)/.exec(block.body)?.[1]) * 1000;
+      expect(timeoutMs).toBeGreaterThan(0);
+      const { launcher, port } = await startServer(block.body);
+      expect(await request(port)).toBe('This is a test\n');
+      expect(await launcher.waitForExit(timeoutMs + 20_000)).toEqual({ code: 0, signal: null });
+      await expect(request(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    },
+    60_000,
   );
 });

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { requireTools } from '../../packages/activation/test/helpers/system-tools.js';
 import { REPO_ROOT, Running, cleanEnv, randomPort } from './processes.js';
 
 export type Mode = 'socket-service' | 'socket-service-accepted' | 'socket-service-inet';
@@ -27,6 +28,7 @@ export function activate(options: string[], command: string[]): Promise<Launched
 
 /** Waits until systemd-socket-activate listens; a port that is taken is replaced by another. */
 async function listening(start: (port: number) => Running, what: string): Promise<Launched> {
+  requireTools('systemd-socket-activate');
   for (let attempt = 1; ; attempt++) {
     const port = randomPort();
     const started = start(port);

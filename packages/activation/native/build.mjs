@@ -1,5 +1,6 @@
-// Builds the Node-API addon for every target whose C compiler is installed:
-// prebuilds/<platform>-<arch>[-musl]/sdnode.node. No node-gyp: the addon only
+// Builds the Node-API addon for every target of targets.mjs whose C compiler is
+// installed: prebuilds/<platform>-<arch>[-musl]/sdnode.node, and says which it
+// could not build and what to install (packing needs every one). No node-gyp: the addon only
 // uses Node-API, whose symbols resolve from the running node at load time, so
 // a plain `cc -shared` against the Node-API headers is enough, and one binary
 // serves every Node version with Node-API 8.
@@ -8,38 +9,13 @@ import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hostTarget, targets } from './targets.mjs';
 
 const nativeDir = path.dirname(fileURLToPath(import.meta.url));
 const packageRoot = path.dirname(nativeDir);
 const sources = ['sdnode.c', 'sd_send.c'].map((name) => path.join(nativeDir, name));
-const inputs = [...sources, path.join(nativeDir, 'sd_send.h'), fileURLToPath(import.meta.url)];
+const inputs = [...sources, path.join(nativeDir, 'sd_send.h'), path.join(nativeDir, 'targets.mjs'), fileURLToPath(import.meta.url)];
 const includeDir = createRequire(import.meta.url)('node-api-headers').include_dir;
-
-const hostIsGlibc = Boolean(process.report?.getReport().header.glibcVersionRuntime);
-const hostTarget = `linux-${process.arch}${hostIsGlibc ? '' : '-musl'}`;
-
-// Each target: compilers to try in order, the ELF machine, and the C library
-// the result must need.
-const targets = [
-  {
-    name: 'linux-x64',
-    compilers: ['x86_64-linux-gnu-gcc', ...(hostTarget === 'linux-x64' ? ['gcc'] : [])],
-    machine: 'X86-64',
-    libc: 'libc.so.6',
-  },
-  {
-    name: 'linux-x64-musl',
-    compilers: ['x86_64-linux-musl-gcc', ...(process.arch === 'x64' ? ['musl-gcc'] : [])],
-    machine: 'X86-64',
-    libc: 'libc.so',
-  },
-  {
-    name: 'linux-arm64',
-    compilers: ['aarch64-linux-gnu-gcc', ...(hostTarget === 'linux-arm64' ? ['gcc'] : [])],
-    machine: 'AArch64',
-    libc: 'libc.so.6',
-  },
-];
 
 const flags = ['-shared', '-fPIC', '-O2', '-fvisibility=hidden', '-std=gnu11', '-Wall', '-Wextra', '-s'];
 
@@ -70,6 +46,7 @@ function checkElf(file, target) {
 }
 
 let hostBuilt = false;
+const skipped = [];
 for (const target of targets) {
   const outDir = path.join(packageRoot, 'prebuilds', target.name);
   const output = path.join(outDir, 'sdnode.node');
@@ -83,7 +60,7 @@ for (const target of targets) {
   if (compiler === undefined) {
     // Never ship a binary built from other sources than these.
     if (built !== undefined) rmSync(output);
-    console.log(`sdnode: skipping ${target.name}: no compiler (${target.compilers.join(' or ')})`);
+    skipped.push(`${target.name}: no ${target.compilers.join(' or ')} (Debian package ${target.debian})`);
     continue;
   }
   mkdirSync(outDir, { recursive: true });
@@ -98,11 +75,17 @@ for (const target of targets) {
     rmSync(temporary, { force: true });
     rmSync(output, { force: true });
     if (target.name === hostTarget) throw error;
-    console.log(`sdnode: skipping ${target.name}: ${error.message}`);
+    skipped.push(`${target.name}: ${error.message}`);
     continue;
   }
   console.log(`sdnode: built ${path.relative(packageRoot, output)} with ${compiler}`);
   if (target.name === hostTarget) hostBuilt = true;
+}
+
+if (skipped.length > 0) {
+  // To stderr, where it is not lost among the other build output: a package packed from this
+  // tree would lack these binaries (prepack refuses to pack it).
+  console.error(`sdnode: WARNING: prebuilt binaries NOT built:\n${skipped.map((line) => `  ${line}`).join('\n')}`);
 }
 
 if (!hostBuilt && targets.some((target) => target.name === hostTarget)) {

@@ -1,4 +1,4 @@
-import type dgram from 'node:dgram';
+import type { Socket as UdpSocket } from 'node:dgram';
 import { Socket, type ListenOptions as NetListenOptions, type Server } from 'node:net';
 import { SystemdError } from './errors.js';
 import { fdInfo, type FdInfo } from './fd-info.js';
@@ -72,7 +72,7 @@ export async function listenAll(createServer: () => Server, options: ListenOptio
  * A UDP socket on an activated datagram fd (the single one among listenFds() when `fd` is not given),
  * created as udp4 or udp6 after the fd's family: the other would receive but fail to send.
  */
-export function adoptDatagram(fd?: number | ListenFd): dgram.Socket {
+export function adoptDatagram(fd?: number | ListenFd): UdpSocket {
   const selected = typeof fd === 'number' ? { fd, name: undefined } : (fd ?? singleDatagram());
   const info = fdInfo(selected.fd);
   if (info.kind !== 'socket' || info.type !== 'dgram') {

@@ -1,4 +1,4 @@
-import type net from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { invalid } from './errors.js';
 import { notify } from './notify.js';
 
@@ -46,7 +46,7 @@ export interface Serving {
  * and exits. Call it before the servers can have accepted anything (in the same tick as
  * `await listenAll(…)` resolves, say), so that it sees every connection.
  */
-export function serveUntilStopped(servers: net.Server[], options: ServeOptions = {}): Serving {
+export function serveUntilStopped(servers: Server[], options: ServeOptions = {}): Serving {
   const { signals = ['SIGTERM', 'SIGINT'], idleTimeoutMs, silenceTimeoutMs = DEFAULT_SILENCE_TIMEOUT_MS } = options;
   if (servers.length === 0) throw invalid('servers', '[]', 'at least one server');
   checkDelay('idleTimeoutMs', idleTimeoutMs, 1);
@@ -64,7 +64,7 @@ export function serveUntilStopped(servers: net.Server[], options: ServeOptions =
     idleTimer.unref();
   }
 
-  function track(socket: net.Socket): void {
+  function track(socket: Socket): void {
     open++;
     clearTimeout(idleTimer);
     if (silenceTimeoutMs > 0) socket.setTimeout(silenceTimeoutMs, () => socket.destroy());

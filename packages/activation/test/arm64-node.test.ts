@@ -5,17 +5,22 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startReceiver } from './helpers/notify-receiver.js';
+import { missingTools } from './helpers/system-tools.js';
 
 // The arm64 prebuilt, loaded by a real arm64 node under qemu-aarch64: the package's own
 // loader picks prebuilds/linux-arm64 and the addon talks to a receiver on this machine.
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arm64Node = process.env.SDNODE_TEST_ARM64_NODE ?? '';
+// The arm64 prebuilt needs its compiler; the arm64 node, qemu and the arm64 C++ runtime.
+const tools = missingTools('aarch64-linux-gnu-gcc', 'qemu-aarch64', '/usr/aarch64-linux-gnu/lib/libstdc++.so.6');
 const reason =
-  arm64Node === ''
-    ? 'SDNODE_TEST_ARM64_NODE is not set (scripts/arm64-node.sh fetches one)'
-    : !existsSync(arm64Node)
-      ? `${arm64Node} does not exist`
-      : '';
+  tools !== ''
+    ? tools
+    : arm64Node === ''
+      ? 'SDNODE_TEST_ARM64_NODE is not set (scripts/arm64-node.sh fetches one; ./scripts/test.sh does)'
+      : !existsSync(arm64Node)
+        ? `${arm64Node} does not exist`
+        : '';
 
 describe.skipIf(reason !== '')(`the arm64 prebuilt under an arm64 node${reason ? ` (skipped: ${reason})` : ''}`, () => {
   it('loads, tells a socket apart and sends a notification with an fd', async () => {

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadNative, nativeLoadError, type NativeBinding } from '../src/native.js';
 import { startReceiver } from './helpers/notify-receiver.js';
+import { skippedFor } from './helpers/system-tools.js';
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const AF_INET = 2;
@@ -93,7 +94,7 @@ describe('loader', () => {
 // executables (colon-separated, e.g. Node 22 and 24) to load it with.
 const otherNodes = (process.env.SDNODE_TEST_NODES ?? '').split(':').filter(Boolean);
 describe.skipIf(otherNodes.length === 0)(
-  `other Node versions${otherNodes.length === 0 ? ' (skipped: set SDNODE_TEST_NODES=/path/node22:/path/node24)' : ''}`,
+  `other Node versions${otherNodes.length === 0 ? ' (skipped: set SDNODE_TEST_NODES=/path/node22:/path/node24; ./scripts/test.sh does)' : ''}`,
   () => {
     it.each(otherNodes.length > 0 ? otherNodes : ['node'])('%s loads the same binary, in a worker too', (node) => {
       const file = path.join(packageRoot, 'prebuilds', `linux-${process.arch}`, 'sdnode.node');
@@ -253,10 +254,12 @@ describe('send', () => {
 // they link, and run the addon's socket code (native/sd_send.c) built static
 // for arm64 under qemu, since there is no arm64 node here to load the addon.
 describe('other targets: arm64 and musl', () => {
-  const have = (command: string) => spawnSync(command, ['--version'], { stdio: 'ignore' }).status === 0;
   const prebuilt = path.join(packageRoot, 'prebuilds', 'linux-arm64', 'sdnode.node');
+  // The build makes a prebuilt wherever its compiler is installed.
+  const noArm64 = skippedFor('readelf', 'aarch64-linux-gnu-gcc');
+  const noMusl = skippedFor('readelf', 'musl-gcc');
 
-  it('the arm64 prebuilt is an aarch64 shared object that needs only libc', () => {
+  it.skipIf(noArm64)(`the arm64 prebuilt is an aarch64 shared object that needs only libc${noArm64}`, () => {
     const header = execFileSync('readelf', ['-h', prebuilt], { encoding: 'utf8' });
     const dynamic = execFileSync('readelf', ['-d', prebuilt], { encoding: 'utf8' });
     expect(header).toMatch(/Type:\s+DYN/);
@@ -267,30 +270,29 @@ describe('other targets: arm64 and musl', () => {
     expect(symbols).toMatch(/UND napi_create_error/);
   });
 
-  it('the musl prebuilt links musl, not glibc', () => {
+  it.skipIf(noMusl)(`the musl prebuilt links musl, not glibc${noMusl}`, () => {
     const musl = path.join(packageRoot, 'prebuilds', 'linux-x64-musl', 'sdnode.node');
     const dynamic = execFileSync('readelf', ['-d', musl], { encoding: 'utf8' });
     expect([...dynamic.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1])).toEqual(['libc.so']);
   });
 
   const muslLoader = `/lib/ld-musl-${process.arch === 'x64' ? 'x86_64' : 'aarch64'}.so.1`;
-  it.skipIf(!existsSync(muslLoader))(
-    `musl's loader resolves every libc symbol of the musl prebuilt${existsSync(muslLoader) ? '' : ` (skipped: needs ${muslLoader})`}`,
-    () => {
-      const musl = path.join(packageRoot, 'prebuilds', `linux-${process.arch}-musl`, 'sdnode.node');
-      // --list loads the object like ldd; only the Node-API symbols, which node provides, stay unresolved.
-      const run = spawnSync(muslLoader, ['--list', musl], { encoding: 'utf8' });
-      const unresolved = [...run.stderr.matchAll(/Error relocating [^:]+: (\S+): symbol not found/g)].map((m) => m[1]!);
-      expect(run.stdout).toMatch(/libc\.so => /);
-      expect(unresolved.length).toBeGreaterThan(0);
-      expect(unresolved.filter((symbol) => !symbol.startsWith('napi_'))).toEqual([]);
-      expect(run.stderr.replace(/Error relocating [^\n]*napi_\w+: symbol not found\n/g, '')).toBe('');
-    },
-  );
+  // musl-tools depends on musl, which provides the loader.
+  const noLoader = skippedFor('musl-gcc');
+  it.skipIf(noLoader)(`musl's loader resolves every libc symbol of the musl prebuilt${noLoader}`, () => {
+    const musl = path.join(packageRoot, 'prebuilds', `linux-${process.arch}-musl`, 'sdnode.node');
+    // --list loads the object like ldd; only the Node-API symbols, which node provides, stay unresolved.
+    const run = spawnSync(muslLoader, ['--list', musl], { encoding: 'utf8' });
+    const unresolved = [...run.stderr.matchAll(/Error relocating [^:]+: (\S+): symbol not found/g)].map((m) => m[1]!);
+    expect(run.stdout).toMatch(/libc\.so => /);
+    expect(unresolved.length).toBeGreaterThan(0);
+    expect(unresolved.filter((symbol) => !symbol.startsWith('napi_'))).toEqual([]);
+    expect(run.stderr.replace(/Error relocating [^\n]*napi_\w+: symbol not found\n/g, '')).toBe('');
+  });
 
-  const canRun = have('qemu-aarch64') && have('aarch64-linux-gnu-gcc');
-  it.skipIf(!canRun)(
-    `sd_send.c built for arm64 delivers a datagram with an fd under qemu-aarch64${canRun ? '' : ' (skipped: needs qemu-aarch64 and aarch64-linux-gnu-gcc)'}`,
+  const noQemu = skippedFor('qemu-aarch64', 'aarch64-linux-gnu-gcc', '/usr/aarch64-linux-gnu/include/stdio.h', 'readelf');
+  it.skipIf(noQemu)(
+    `sd_send.c built for arm64 delivers a datagram with an fd under qemu-aarch64${noQemu}`,
     async () => {
       const harness = path.join(scratch, 'sd-send-arm64');
       execFileSync('aarch64-linux-gnu-gcc', [

@@ -1,14 +1,16 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReceiver, type Receiver } from './helpers/notify-receiver.js';
+import { missingTools, skippedFor } from './helpers/system-tools.js';
 
 // The package as users get it: packed, installed into a fresh project with
-// install scripts off and no network, then imported from ESM and CommonJS.
+// install scripts off and no network, then checked by the ecosystem's package
+// linters and imported from ESM, CommonJS and TypeScript.
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = path.resolve(packageRoot, '../..');
@@ -25,6 +27,12 @@ function newestMtime(dir: string): number {
   );
 }
 
+/** Runs a tool of the repository's node_modules/.bin; its output, with the exit code. */
+function bin(name: string, args: string[], cwd: string): { status: number | null; output: string } {
+  const run = spawnSync(path.join(repoRoot, 'node_modules', '.bin', name), args, { cwd, encoding: 'utf8', timeout: 120_000 });
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+}
+
 function pnpm(args: string[], cwd: string): string {
   return execFileSync('bash', ['-c', `source "${repoRoot}/scripts/pnpm.sh" && pnpm "$@"`, 'pnpm', ...args], {
     cwd,
@@ -33,40 +41,88 @@ function pnpm(args: string[], cwd: string): string {
   });
 }
 
-beforeAll(async () => {
-  // Build only when dist/ is missing or older than the sources it comes from.
-  let built = 0;
-  try {
-    built = statSync(path.join(packageRoot, 'dist', 'index.cjs')).mtimeMs;
-  } catch {}
-  if (built < Math.max(newestMtime(path.join(packageRoot, 'src')), newestMtime(path.join(packageRoot, 'native')))) {
-    pnpm(['run', 'build'], packageRoot);
-  }
-  pnpm(['pack', '--pack-destination', work], packageRoot);
-  const packed = readdirSync(work).filter((name) => name.endsWith('.tgz'));
-  expect(packed).toHaveLength(1);
-  tarball = path.join(work, packed[0]!);
+// Packing needs every prebuilt binary (prepack refuses otherwise), so every compiler.
+const noCompilers = missingTools('gcc', 'musl-gcc', 'aarch64-linux-gnu-gcc');
+const reason = noCompilers || missingTools('python3');
 
-  mkdirSync(app);
-  writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, version: '1.0.0' }));
-  execFileSync('npm', ['install', '--ignore-scripts', '--offline', '--no-audit', '--no-fund', tarball], {
-    cwd: app,
-    stdio: ['ignore', 'pipe', 'pipe'],
+describe('the prepack guard', () => {
+  const guard = path.join(packageRoot, 'native', 'check-prebuilds.mjs');
+
+  it.skipIf(noCompilers)(`passes this package, whose prebuilt binaries are all there${noCompilers && ` (skipped: ${noCompilers})`}`, () => {
+    const run = spawnSync(process.execPath, [guard], { encoding: 'utf8' });
+    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
   });
-  receiver = await startReceiver();
-}, 300_000);
 
-afterAll(async () => {
-  await receiver?.stop();
-  rmSync(work, { recursive: true, force: true });
+  it('refuses a package without the arm64 binary, naming it and the compiler package', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sdnode-guard-'));
+    try {
+      for (const target of ['linux-x64', 'linux-x64-musl']) {
+        mkdirSync(path.join(dir, 'prebuilds', target), { recursive: true });
+        writeFileSync(path.join(dir, 'prebuilds', target, 'sdnode.node'), '');
+      }
+      const run = spawnSync(process.execPath, [guard, dir], { encoding: 'utf8' });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toBe(
+        '@sdnode/activation: not packing without every prebuilt binary; missing:\n' +
+          '  prebuilds/linux-arm64/sdnode.node: needs aarch64-linux-gnu-gcc (Debian package gcc-aarch64-linux-gnu)\n' +
+          'Install the compilers (sudo apt-get install gcc-aarch64-linux-gnu) and build again.\n',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is what pnpm pack runs first', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sdnode-guard-'));
+    try {
+      // The package without its prebuilds, packed as publishing would pack it.
+      for (const file of ['package.json', 'README.md']) copyFileSync(path.join(packageRoot, file), path.join(dir, file));
+      mkdirSync(path.join(dir, 'native'));
+      for (const file of ['check-prebuilds.mjs', 'targets.mjs']) {
+        copyFileSync(path.join(packageRoot, 'native', file), path.join(dir, 'native', file));
+      }
+      expect(() => pnpm(['pack', '--pack-destination', dir], dir)).toThrow(/not packing without every prebuilt binary/);
+      expect(readdirSync(dir).filter((name) => name.endsWith('.tgz'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
-function runNode(file: string, env: NodeJS.ProcessEnv): { pid: number; stdout: string; stderr: string; status: number | null } {
-  const run = spawnSync(process.execPath, [file], { cwd: app, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
-  return { pid: run.pid!, stdout: run.stdout, stderr: run.stderr, status: run.status };
-}
+describe.skipIf(reason !== '')(`packed @sdnode/activation${reason ? ` (skipped: ${reason})` : ''}`, () => {
+  beforeAll(async () => {
+    // Build only when dist/ is missing or older than the sources it comes from.
+    let built = 0;
+    try {
+      built = statSync(path.join(packageRoot, 'dist', 'index.cjs')).mtimeMs;
+    } catch {}
+    if (built < Math.max(newestMtime(path.join(packageRoot, 'src')), newestMtime(path.join(packageRoot, 'native')))) {
+      pnpm(['run', 'build'], packageRoot);
+    }
+    pnpm(['pack', '--pack-destination', work], packageRoot);
+    const packed = readdirSync(work).filter((name) => name.endsWith('.tgz'));
+    expect(packed).toHaveLength(1);
+    tarball = path.join(work, packed[0]!);
 
-describe('packed @sdnode/activation', () => {
+    mkdirSync(app);
+    writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, version: '1.0.0' }));
+    execFileSync('npm', ['install', '--ignore-scripts', '--offline', '--no-audit', '--no-fund', tarball], {
+      cwd: app,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    receiver = await startReceiver();
+  }, 300_000);
+
+  afterAll(async () => {
+    await receiver?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  function runNode(file: string, env: NodeJS.ProcessEnv): { pid: number; stdout: string; stderr: string; status: number | null } {
+    const run = spawnSync(process.execPath, [file], { cwd: app, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+    return { pid: run.pid!, stdout: run.stdout, stderr: run.stderr, status: run.status };
+  }
+
   it('contains dist, the prebuilt binaries, and no tests or sources', () => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
     for (const file of [
@@ -107,11 +163,41 @@ describe('packed @sdnode/activation', () => {
     expect(datagram.pid).toBe(run.pid);
   });
 
-  it('adopts a socket under systemd-socket-activate and answers a client', async () => {
-    const script = path.join(app, 'server.mjs');
+  it('passes publint', () => {
+    const run = bin('publint', ['run', '--strict', tarball], work);
+    expect(run.status, run.output).toBe(0);
+  }, 120_000);
+
+  it('passes @arethetypeswrong/cli', () => {
+    const run = bin('attw', ['--format', 'ascii', tarball], work);
+    expect(run.status, run.output).toBe(0);
+  }, 120_000);
+
+  // attw resolves the types but does not compile them: a consumer on the legacy resolution without
+  // esModuleInterop (the strictest reader of the declarations) shows what they themselves need.
+  it('compiles a TypeScript consumer with --module commonjs --moduleResolution node10, no esModuleInterop', () => {
+    const file = path.join(app, 'consumer.ts');
     writeFileSync(
-      script,
-      `import net from 'node:net';
+      file,
+      "import { listen, listenFds, notify } from '@sdnode/activation';\n" +
+        "import { createServer } from 'node:net';\n" +
+        'const count: number = listenFds().length;\n' +
+        'void listen(createServer()).then(() => notify.ready(String(count)));\n',
+    );
+    const typeRoots = path.join(repoRoot, 'node_modules', '@types');
+    const options = ['--noEmit', '--strict', '--module', 'commonjs', '--moduleResolution', 'node10', '--types', 'node'];
+    const run = bin('tsc', [...options, '--typeRoots', typeRoots, file], app);
+    expect(run.status, run.output).toBe(0);
+  }, 120_000);
+
+  const noActivate = skippedFor('systemd-socket-activate');
+  it.skipIf(noActivate)(
+    `adopts a socket under systemd-socket-activate and answers a client${noActivate}`,
+    async () => {
+      const script = path.join(app, 'server.mjs');
+      writeFileSync(
+        script,
+        `import net from 'node:net';
        import { listen, notify } from '@sdnode/activation';
        const server = net.createServer((connection) => {
          connection.end('hello from ' + process.pid + '\\n');
@@ -121,51 +207,53 @@ describe('packed @sdnode/activation', () => {
        notify.ready('adopted fd ' + listening.fd);
        console.log(JSON.stringify(listening));
       `,
-    );
-    let answer: string | undefined;
-    let output = '';
-    let log = '';
-    for (let attempt = 0; attempt < 10 && answer === undefined; attempt++) {
-      const port = 20000 + Math.floor(Math.random() * 3000);
-      const activator = spawn(
-        'systemd-socket-activate',
-        ['-l', `127.0.0.1:${port}`, '-E', `NOTIFY_SOCKET=${receiver.address}`, process.execPath, script],
-        { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] },
       );
-      output = '';
-      log = '';
-      activator.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      activator.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
-      const exited = new Promise<void>((resolve) => activator.once('exit', () => resolve()));
-      let gone = false;
-      void exited.then(() => (gone = true));
-      try {
-        // Poll until systemd-socket-activate listens (bounded); the first connection starts node.
-        for (let i = 0; i < 200 && !gone && answer === undefined; i++) {
-          answer = await new Promise<string | undefined>((resolve) => {
-            const client = net.connect(port, '127.0.0.1');
-            let data = '';
-            client.on('data', (chunk) => (data += chunk.toString()));
-            client.on('end', () => resolve(data));
-            client.on('error', () => resolve(undefined));
-            client.setTimeout(30_000, () => {
-              client.destroy();
-              resolve(undefined);
+      let answer: string | undefined;
+      let output = '';
+      let log = '';
+      for (let attempt = 0; attempt < 10 && answer === undefined; attempt++) {
+        const port = 20000 + Math.floor(Math.random() * 3000);
+        const activator = spawn(
+          'systemd-socket-activate',
+          ['-l', `127.0.0.1:${port}`, '-E', `NOTIFY_SOCKET=${receiver.address}`, process.execPath, script],
+          { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        output = '';
+        log = '';
+        activator.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        activator.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
+        const exited = new Promise<void>((resolve) => activator.once('exit', () => resolve()));
+        let gone = false;
+        void exited.then(() => (gone = true));
+        try {
+          // Poll until systemd-socket-activate listens (bounded); the first connection starts node.
+          for (let i = 0; i < 200 && !gone && answer === undefined; i++) {
+            answer = await new Promise<string | undefined>((resolve) => {
+              const client = net.connect(port, '127.0.0.1');
+              let data = '';
+              client.on('data', (chunk) => (data += chunk.toString()));
+              client.on('end', () => resolve(data));
+              client.on('error', () => resolve(undefined));
+              client.setTimeout(30_000, () => {
+                client.destroy();
+                resolve(undefined);
+              });
             });
-          });
-          if (answer === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+            if (answer === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+          if (answer !== undefined) await exited;
+        } finally {
+          if (!gone) activator.kill('SIGKILL');
         }
-        if (answer !== undefined) await exited;
-      } finally {
-        if (!gone) activator.kill('SIGKILL');
+        if (answer === undefined && !/Address already in use/.test(log)) break;
       }
-      if (answer === undefined && !/Address already in use/.test(log)) break;
-    }
-    expect(log).toMatch(/Execing/);
-    expect(output).toBe('{"activated":true,"fd":3,"name":"unknown"}\n');
-    expect(answer).toMatch(/^hello from \d+\n$/);
-    const datagram = await receiver.next();
-    expect(datagram.data.toString()).toBe('READY=1\nSTATUS=adopted fd 3\n');
-    expect(`hello from ${datagram.pid}\n`).toBe(answer);
-  }, 120_000);
+      expect(log).toMatch(/Execing/);
+      expect(output).toBe('{"activated":true,"fd":3,"name":"unknown"}\n');
+      expect(answer).toMatch(/^hello from \d+\n$/);
+      const datagram = await receiver.next();
+      expect(datagram.data.toString()).toBe('READY=1\nSTATUS=adopted fd 3\n');
+      expect(`hello from ${datagram.pid}\n`).toBe(answer);
+    },
+    120_000,
+  );
 });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireTools } from './system-tools.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const packageRoot = path.resolve(here, '../..');
@@ -42,6 +43,7 @@ export async function activate(
   program: string[],
   options: { env?: NodeJS.ProcessEnv; attempts?: number } = {},
 ): Promise<Activated> {
+  requireTools('systemd-socket-activate');
   const attempts = options.attempts ?? 8;
   for (let attempt = 1; ; attempt++) {
     const port = randomPort();
@@ -127,6 +129,7 @@ export function exchange(target: { port: number; host?: string } | { path: strin
  * systemd-socket-activate starts the program at the first activity on any of its sockets.
  */
 export function poke(kind: 'dgram' | 'seqpacket' | 'stream', address: string): void {
+  requireTools('python3');
   const type = { dgram: 'SOCK_DGRAM', seqpacket: 'SOCK_SEQPACKET', stream: 'SOCK_STREAM' }[kind];
   const target = address.startsWith('@') ? `'\\0' + ${JSON.stringify(address.slice(1))}` : JSON.stringify(address);
   const script =

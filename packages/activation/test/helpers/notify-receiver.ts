@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { requireTools } from './system-tools.js';
 
 export const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'notify-receiver.py');
@@ -45,6 +46,7 @@ export interface Receiver {
  * `abstract: true`) and resolves once it is bound.
  */
 export async function startReceiver(options: { abstract?: boolean; args?: string[] } = {}): Promise<Receiver> {
+  requireTools('python3');
   const dir = mkdtempSync(path.join(tmpdir(), 'sdnode-notify-'));
   const address = options.abstract ? `@sdnode-test-${process.pid}-${Math.random().toString(36).slice(2)}` : path.join(dir, 'notify.sock');
   const child: ChildProcess = spawn(python, [script, address, ...(options.args ?? [])], {
