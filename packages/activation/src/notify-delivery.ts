@@ -41,7 +41,10 @@ interface Outbox {
 const outboxes = new Map<string, Outbox>();
 const warned = new Set<string>();
 
-/** One process warning per socket and cause: a manager gone away must not flood the log. */
+/**
+ * One process warning per socket and cause ('unusable', 'full', …), not per call nor per errno: a
+ * manager gone away (ECONNREFUSED, then ENOENT once its socket is removed) must not flood the log.
+ */
 export function warnOnce(address: string, cause: string, text: string): void {
   const key = `${address}\0${cause}`;
   if (warned.has(key)) return;
@@ -84,7 +87,7 @@ export function deliver(address: string, message: string, fds: number[], coalesc
       value: `[${fds.join(',')}]`,
     });
   }
-  warnOnce(address, code, `notifications are not delivered (sendmsg: ${describe(result)}); the service carries on`);
+  warnOnce(address, 'unusable', `notifications are not delivered (sendmsg: ${describe(result)}); the service carries on`);
   return false;
 }
 
@@ -147,7 +150,7 @@ function flush(native: NativeBinding, outbox: Outbox): void {
     }
     const code = getSystemErrorName(result);
     if (!TRANSIENT.has(code)) {
-      dropAll(outbox, code, `${outbox.pending.length} queued notification(s) dropped (sendmsg: ${describe(result)})`);
+      dropAll(outbox, 'unusable', `${outbox.pending.length} queued notification(s) dropped (sendmsg: ${describe(result)})`);
       return;
     }
     if (Date.now() - outbox.lastProgress >= GIVE_UP_MS) {
@@ -225,7 +228,7 @@ function runSystemdNotify(): void {
             : e.killed
               ? `systemd-notify did not finish within ${FALLBACK_TIMEOUT_MS} ms`
               : stderr.trim() || e.message;
-        warnOnce(next.address, `fallback ${String(e.code)}`, `notifications are not delivered (${reason}); the service carries on`);
+        warnOnce(next.address, 'unusable', `notifications are not delivered (${reason}); the service carries on`);
       }
       runSystemdNotify();
     },
