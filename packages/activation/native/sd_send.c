@@ -9,6 +9,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+/* MSG_DONTWAIT: a receiver that stops reading must never stall the caller's event loop. The
+ * benchmark builds the blocking behaviour of old (and of libsystemd's sd_notify) for comparison
+ * with -DSD_SEND_FLAGS=MSG_NOSIGNAL. */
+#ifndef SD_SEND_FLAGS
+#define SD_SEND_FLAGS (MSG_NOSIGNAL | MSG_DONTWAIT)
+#endif
+
 int sd_send(const char *path, size_t path_len, const void *message, size_t message_len,
             const int *fds, size_t nfds) {
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -58,9 +65,8 @@ int sd_send(const char *path, size_t path_len, const void *message, size_t messa
     }
   }
   ssize_t sent;
-  /* MSG_DONTWAIT: a receiver that stops reading must never stall the caller's event loop. */
   do {
-    sent = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    sent = sendmsg(fd, &mh, SD_SEND_FLAGS);
   } while (sent < 0 && errno == EINTR);
   if (sent < 0) result = -errno;
 
