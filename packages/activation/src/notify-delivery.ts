@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
 import { SystemdError } from './errors.js';
@@ -9,9 +8,9 @@ import { loadNative, nativeLoadError, type NativeBinding } from './native.js';
 // order it was sent; a receiver that is gone or refuses gets one warning and `false`.
 
 /** Notifications kept per socket while its receiver does not read. */
-export const MAX_QUEUED = 64;
+const MAX_QUEUED = 64;
 /** Without a single delivery for this long, what is queued is dropped (with a warning). */
-export const GIVE_UP_MS = 30_000;
+const GIVE_UP_MS = 30_000;
 const FIRST_RETRY_MS = 2;
 const MAX_RETRY_MS = 250;
 /** A systemd-notify child (the fallback) that takes longer than this is killed. */
@@ -215,22 +214,25 @@ function runSystemdNotify(): void {
   fallbackRunning = next !== undefined;
   if (next === undefined) return;
   const args = next.message.slice(0, -1).split('\n');
-  execFile(
-    'systemd-notify',
-    args,
-    { env: { ...process.env, NOTIFY_SOCKET: next.address }, timeout: FALLBACK_TIMEOUT_MS, encoding: 'utf8' },
-    (error, _stdout, stderr) => {
-      if (error) {
-        const e = error as NodeJS.ErrnoException & { killed?: boolean };
-        const reason =
-          e.code === 'ENOENT'
-            ? 'systemd-notify is not installed'
-            : e.killed
-              ? `systemd-notify did not finish within ${FALLBACK_TIMEOUT_MS} ms`
-              : stderr.trim() || e.message;
-        warnOnce(next.address, 'unusable', `notifications are not delivered (${reason}); the service carries on`);
-      }
-      runSystemdNotify();
-    },
-  );
+  // Loaded here, not at start-up: only this fallback needs it.
+  process
+    .getBuiltinModule('node:child_process')
+    .execFile(
+      'systemd-notify',
+      args,
+      { env: { ...process.env, NOTIFY_SOCKET: next.address }, timeout: FALLBACK_TIMEOUT_MS, encoding: 'utf8' },
+      (error, _stdout, stderr) => {
+        if (error) {
+          const e = error as NodeJS.ErrnoException & { killed?: boolean };
+          const reason =
+            e.code === 'ENOENT'
+              ? 'systemd-notify is not installed'
+              : e.killed
+                ? `systemd-notify did not finish within ${FALLBACK_TIMEOUT_MS} ms`
+                : stderr.trim() || e.message;
+          warnOnce(next.address, 'unusable', `notifications are not delivered (${reason}); the service carries on`);
+        }
+        runSystemdNotify();
+      },
+    );
 }
