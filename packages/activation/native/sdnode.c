@@ -104,7 +104,7 @@ static napi_value js_dup(napi_env env, napi_callback_info info) {
   int fd;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 1 || !get_fd(env, argv[0], &fd)) return throw_type(env, "dup: fd must be an integer >= 0");
-  /* Above the three standard fds, as Node itself never hands out 0-2. */
+  /* 3 or above: a copy in a free stdio slot would receive what is written to stdout or stderr. */
   int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
   if (copy < 0) return throw_errno(env, "fcntl", errno);
   napi_create_int32(env, copy, &result);
