@@ -14,6 +14,7 @@ import { chartGroups, renderResults } from './lib/results.mjs';
 import { measureCold } from './measure/cold.mjs';
 import { measureMemory } from './measure/memory.mjs';
 import { measureNotify } from './measure/notify.mjs';
+import { measureNotifyStall } from './measure/notify-stall.mjs';
 import { PLAIN_NET, measureSteady } from './measure/steady.mjs';
 import { measureThroughput } from './measure/throughput.mjs';
 
@@ -163,6 +164,10 @@ sections.push(
 
 log('P4 notify and native load (bench/measure/activation.mjs)');
 const notify = await measureNotify();
+log('P4 notify against a receiver that never reads (bench/measure/stalled-receiver.mjs)');
+const stall = await measureNotifyStall();
+if (stall.figures) notify.figures = { ...notify.figures, ...stall.figures };
+else notes.push(stall.note);
 
 const info = machine();
 const run = { sections, memory, notify, notes, info, quick, seconds: Math.round((Date.now() - began) / 1000) };

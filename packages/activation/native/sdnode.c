@@ -1,6 +1,7 @@
-/* Node-API addon: the three things Node core cannot do for systemd — send a
- * datagram (with fds) to an AF_UNIX SOCK_DGRAM socket, tell exactly what kind
- * of socket an fd is, and make a pipe whose ends JS can hand out as numbers.
+/* Node-API addon: what Node core cannot do for systemd — send a datagram (with
+ * fds) to an AF_UNIX SOCK_DGRAM socket without blocking, tell exactly what kind
+ * of socket an fd is, make a pipe whose ends JS can hand out as numbers, and
+ * duplicate an fd.
  * Node-API version 8, context-aware: one binary for Node 20, 22 and 24, usable
  * from worker threads. */
 #define _GNU_SOURCE
@@ -13,6 +14,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -20,31 +22,15 @@
 
 #include "sd_send.h"
 
-/* strerrorname_np() is glibc-only: name the errors these calls can return. */
-static const char *errno_name(int err) {
-  switch (err) {
-#define NAME(e) case e: return #e;
-    NAME(E2BIG) NAME(EACCES) NAME(EADDRNOTAVAIL) NAME(EAFNOSUPPORT) NAME(EAGAIN)
-    NAME(EBADF) NAME(ECONNREFUSED) NAME(ECONNRESET) NAME(EDESTADDRREQ) NAME(EFAULT)
-    NAME(EINTR) NAME(EINVAL) NAME(EISCONN) NAME(ELOOP) NAME(EMFILE) NAME(EMSGSIZE)
-    NAME(ENAMETOOLONG) NAME(ENFILE) NAME(ENOBUFS) NAME(ENOENT) NAME(ENOMEM)
-    NAME(ENOPROTOOPT) NAME(ENOTCONN) NAME(ENOTDIR) NAME(ENOTSOCK) NAME(EOPNOTSUPP)
-    NAME(EPERM) NAME(EPIPE) NAME(EPROTOTYPE) NAME(ETOOMANYREFS)
-#undef NAME
-    default: return "UNKNOWN";
-  }
-}
-
-/* Throws an Error shaped like Node's own system errors: code, errno (negative,
- * as in Node), syscall. */
+/* Throws an Error shaped like Node's own system errors, but for `code`: errno
+ * (negative, as in Node) and syscall. native.ts names the errno in JS
+ * (util.getSystemErrorName), so no table of names lives here. */
 static napi_value throw_errno(napi_env env, const char *syscall, int err) {
   char text[160];
-  napi_value code, message, error, number, name;
-  const char *code_name = errno_name(err);
-  snprintf(text, sizeof(text), "%s: %s (%s)", syscall, strerror(err), code_name);
-  napi_create_string_utf8(env, code_name, NAPI_AUTO_LENGTH, &code);
+  napi_value message, error, number, name;
+  snprintf(text, sizeof(text), "%s: %s", syscall, strerror(err));
   napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &message);
-  napi_create_error(env, code, message, &error);
+  napi_create_error(env, NULL, message, &error);
   napi_create_int32(env, -err, &number);
   napi_set_named_property(env, error, "errno", number);
   napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &name);
@@ -67,40 +53,62 @@ static int get_fd(napi_env env, napi_value value, int *fd) {
   return 1;
 }
 
-/* send(path: string, message: Buffer, fds: number[]): undefined */
+/* send(path: string, message: Buffer, fds: number[]): 0 or a negative errno.
+ * notify.ts checks the address, the message and the fd count; what is checked
+ * here is only what keeps the copies into C memory safe. A failed send is a
+ * return value, not an exception: EAGAIN is expected on the hot path. */
 static napi_value js_send(napi_env env, napi_callback_info info) {
   size_t argc = 3;
-  napi_value argv[3];
+  napi_value argv[3], result;
   char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
   size_t path_len;
   void *data;
   size_t data_len;
   bool is_buffer = false, is_array = false;
   uint32_t nfds = 0;
-  int fds[SD_SEND_MAX_FDS];
+  int *fds = NULL;
 
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 3) return throw_type(env, "send(path, message, fds) needs three arguments");
-  if (napi_get_value_string_utf8(env, argv[0], NULL, 0, &path_len) != napi_ok)
-    return throw_type(env, "send: path must be a string");
-  if (path_len > sizeof(path) - 1) return throw_errno(env, "send", ENAMETOOLONG);
-  napi_get_value_string_utf8(env, argv[0], path, sizeof(path), &path_len);
+  if (argc < 3 || napi_get_value_string_utf8(env, argv[0], NULL, 0, &path_len) != napi_ok)
+    return throw_type(env, "send(path: string, message: Buffer, fds: number[])");
+  if (path_len > sizeof(path) - 1) path_len = sizeof(path); /* sd_send refuses it: ENAMETOOLONG */
+  else napi_get_value_string_utf8(env, argv[0], path, sizeof(path), &path_len);
   napi_is_buffer(env, argv[1], &is_buffer);
-  if (!is_buffer || napi_get_buffer_info(env, argv[1], &data, &data_len) != napi_ok)
-    return throw_type(env, "send: message must be a Buffer");
   napi_is_array(env, argv[2], &is_array);
-  if (!is_array) return throw_type(env, "send: fds must be an array of fds");
+  if (!is_buffer || !is_array || napi_get_buffer_info(env, argv[1], &data, &data_len) != napi_ok)
+    return throw_type(env, "send(path: string, message: Buffer, fds: number[])");
   napi_get_array_length(env, argv[2], &nfds);
-  if (nfds > SD_SEND_MAX_FDS) return throw_errno(env, "send", E2BIG);
+  if (nfds > 0) {
+    fds = malloc(sizeof(int) * nfds);
+    if (fds == NULL) return throw_errno(env, "malloc", ENOMEM);
+  }
   for (uint32_t i = 0; i < nfds; i++) {
     napi_value element;
     napi_get_element(env, argv[2], i, &element);
-    if (!get_fd(env, element, &fds[i])) return throw_type(env, "send: every fd must be an integer >= 0");
+    if (!get_fd(env, element, &fds[i])) {
+      free(fds);
+      return throw_type(env, "send: every fd must be an integer >= 0");
+    }
   }
 
   int r = sd_send(path, path_len, data, data_len, fds, nfds);
-  if (r < 0) return throw_errno(env, "sendmsg", -r);
-  return NULL;
+  free(fds);
+  napi_create_int32(env, r, &result);
+  return result;
+}
+
+/* dup(fd): a close-on-exec copy of fd, for a message that must outlive its caller's fds */
+static napi_value js_dup(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  int fd;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || !get_fd(env, argv[0], &fd)) return throw_type(env, "dup: fd must be an integer >= 0");
+  /* 3 or above: a copy in a free stdio slot would receive what is written to stdout or stderr. */
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (copy < 0) return throw_errno(env, "fcntl", errno);
+  napi_create_int32(env, copy, &result);
+  return result;
 }
 
 static void set_int(napi_env env, napi_value object, const char *key, int value) {
@@ -115,11 +123,11 @@ static void set_string(napi_env env, napi_value object, const char *key, const c
   napi_set_named_property(env, object, key, v);
 }
 
-/* socketInfo(fd): { domain, type, protocol, listening, address?, port?, path? } */
+/* socketInfo(fd): { domain, type, listening, address?, port?, path? } */
 static napi_value js_socket_info(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], result, flag;
-  int fd, domain, type, protocol, listening;
+  int fd, domain, type, listening;
   socklen_t len = sizeof(int);
   struct sockaddr_storage ss;
   socklen_t ss_len = sizeof(ss);
@@ -131,8 +139,6 @@ static napi_value js_socket_info(napi_env env, napi_callback_info info) {
   len = sizeof(int);
   if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) return throw_errno(env, "getsockopt", errno);
   len = sizeof(int);
-  if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) < 0) return throw_errno(env, "getsockopt", errno);
-  len = sizeof(int);
   if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0) return throw_errno(env, "getsockopt", errno);
   memset(&ss, 0, sizeof(ss));
   if (getsockname(fd, (struct sockaddr *)&ss, &ss_len) < 0) return throw_errno(env, "getsockname", errno);
@@ -140,7 +146,6 @@ static napi_value js_socket_info(napi_env env, napi_callback_info info) {
   napi_create_object(env, &result);
   set_int(env, result, "domain", domain);
   set_int(env, result, "type", type);
-  set_int(env, result, "protocol", protocol);
   napi_get_boolean(env, listening != 0, &flag);
   napi_set_named_property(env, result, "listening", flag);
 
@@ -190,6 +195,7 @@ NAPI_MODULE_INIT() {
       {"send", NULL, js_send, NULL, NULL, NULL, napi_enumerable, NULL},
       {"socketInfo", NULL, js_socket_info, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pipe", NULL, js_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"dup", NULL, js_dup, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
   return exports;

@@ -4,7 +4,7 @@ export { fdInfo, type FdInfo } from './fd-info.js';
 export { listen, listenAll, adoptDatagram, acceptedConnection, type ListenOptions, type Listening } from './adopt.js';
 export { inetdConnection } from './inetd.js';
 export { notify, type NotifyFields, type NotifyOptions } from './notify.js';
-export { watchdogUsec, keepAlive, type KeepAlive } from './watchdog.js';
+export { watchdogTimeout, startWatchdog, type WatchdogTimeout, type Watchdog } from './watchdog.js';
 export { isBooted, invocationId, underSystemd } from './service.js';
 export { storeConnections, restoreConnections, socketFd, DEFAULT_STORE_NAME, type StoreOptions, type RestoreOptions } from './fd-store.js';
 export { serveUntilStopped, type ServeOptions, type Serving } from './lifecycle.js';

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { getSystemErrorName } from 'node:util';
 
 /**
  * The native part: what Node core cannot do for systemd. Errors thrown by these
@@ -7,13 +8,19 @@ import { dirname, join, resolve } from 'node:path';
  * ('ENOENT', …), `errno` the negated number, `syscall` the failed call.
  */
 export interface NativeBinding {
-  /** Sends one datagram to an AF_UNIX SOCK_DGRAM socket ('/path' or '@abstract'), passing `fds` with SCM_RIGHTS. */
-  send(path: string, message: Buffer, fds: number[]): void;
+  /**
+   * Sends one datagram to an AF_UNIX SOCK_DGRAM socket ('/path' or '@abstract', checked by the
+   * caller), passing `fds` with SCM_RIGHTS, without ever blocking. Returns 0, or the negated errno
+   * (`-EAGAIN` when the receiver's queue is full; name it with `util.getSystemErrorName`).
+   * Throws a TypeError only for arguments of the wrong type.
+   */
+  send(path: string, message: Buffer, fds: number[]): number;
+  /** A close-on-exec copy of `fd` (numbered 3 or above); throws EBADF, EMFILE. */
+  dup(fd: number): number;
   /** Exact socket kind and local address of `fd` (getsockopt + getsockname); throws EBADF / ENOTSOCK. */
   socketInfo(fd: number): {
     domain: number;
     type: number;
-    protocol: number;
     listening: boolean;
     address?: string;
     port?: number;
@@ -61,13 +68,35 @@ function load(): { binding: NativeBinding | undefined; error: string | undefined
       const module = { exports: {} };
       try {
         process.dlopen(module, file);
-        return { binding: module.exports as NativeBinding, error: undefined };
+        return { binding: withErrnoNames(module.exports as NativeBinding), error: undefined };
       } catch (error) {
         failures.push(`${file}: ${(error as Error).message}`);
       }
     }
   }
   return { binding: undefined, error: `no prebuilt native binary loads for ${platform}: ${failures.join('; ')}` };
+}
+
+/**
+ * The addon's errors carry the errno number only: the name (`code`) comes from Node's own table,
+ * so that the C part holds no copy of it. `send` reports by return value and needs no wrapper.
+ */
+function withErrnoNames(raw: NativeBinding): NativeBinding {
+  const named =
+    <A extends unknown[], R>(call: (...args: A) => R) =>
+    (...args: A): R => {
+      try {
+        return call(...args);
+      } catch (error) {
+        const e = error as NodeJS.ErrnoException;
+        if (typeof e.errno === 'number' && e.code === undefined) {
+          e.code = getSystemErrorName(e.errno);
+          e.message = `${e.message} (${e.code})`;
+        }
+        throw e;
+      }
+    };
+  return { send: raw.send, dup: named(raw.dup), socketInfo: named(raw.socketInfo), pipe: named(raw.pipe) };
 }
 
 /**

@@ -1,11 +1,13 @@
-import { closeSync } from 'node:fs';
+import { closeSync, fstatSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { SystemdError, invalid } from './errors.js';
-import { loadNative, nativeLoadError } from './native.js';
+import { MAX_FDS_PER_MESSAGE, USEC_INFINITY } from './limits.js';
+import { loadNative } from './native.js';
+import { deliver, nativeMissing, warnOnce } from './notify-delivery.js';
 
 export type NotifyFields = Record<string, string | number | bigint | boolean>;
 export interface NotifyOptions {
-  /** File descriptors passed along with the message (SCM_RIGHTS), at most 253. */
+  /** File descriptors passed along with the message (SCM_RIGHTS), at most 253; they may be closed once the call returns. */
   fds?: number[];
   /** Where NOTIFY_SOCKET is read from; default process.env. */
   env?: NodeJS.ProcessEnv;
@@ -15,24 +17,28 @@ export interface NotifyOptions {
 
 // What the manager accepts: larger datagrams are dropped without a word.
 const MAX_MESSAGE_BYTES = 4096;
-const MAX_FDS = 253;
 const MAX_SOCKET_BYTES = 108; // sizeof(sun_path)
 const KEY = /^[A-Z_][A-Z0-9_]*$/;
 // A value with a line break could smuggle in a second field (STATUS=x\nREADY=1);
 // a NUL makes the manager drop the whole message.
 const FORBIDDEN_IN_VALUE = /[\n\r\0]/;
 
-/** NOTIFY_SOCKET from `env`: undefined when unset, a SystemdError when unusable. */
+/**
+ * NOTIFY_SOCKET from `env`; undefined when unset, or when unusable (after one warning): a
+ * malformed variable is the environment's fault, and must not take the service down.
+ */
 function notifySocket(env: NodeJS.ProcessEnv): string | undefined {
   const value = env.NOTIFY_SOCKET;
   if (value === undefined) return undefined;
-  if (!(value.startsWith('/') || value.startsWith('@')) || value.length < 2) {
-    throw invalid('NOTIFY_SOCKET', value, 'an absolute socket path or an @abstract name');
+  let expected: string | undefined;
+  if (!(value.startsWith('/') || value.startsWith('@')) || value.length < 2 || value.includes('\0')) {
+    expected = 'an absolute socket path or an @abstract name';
+  } else if (Buffer.byteLength(value) > MAX_SOCKET_BYTES) {
+    expected = `at most ${MAX_SOCKET_BYTES} bytes`;
   }
-  if (Buffer.byteLength(value) > MAX_SOCKET_BYTES) {
-    throw invalid('NOTIFY_SOCKET', value, `at most ${MAX_SOCKET_BYTES} bytes`, 'ENAMETOOLONG');
-  }
-  return value;
+  if (expected === undefined) return value;
+  warnOnce(value, 'malformed', `expected ${expected}; notifications are not sent`);
+  return undefined;
 }
 
 function formatValue(key: string, value: string | number | bigint | boolean): string {
@@ -75,75 +81,32 @@ function formatMessage(fields: NotifyFields): string {
   return message;
 }
 
-function checkFds(fds: number[]): void {
-  if (!Array.isArray(fds) || fds.length > MAX_FDS || !fds.every((fd) => Number.isInteger(fd) && fd >= 0)) {
-    throw invalid('fds', Array.isArray(fds) ? `[${fds.join(',')}]` : fds, `at most ${MAX_FDS} file descriptors (integers >= 0)`);
+/** Integers, at most 253 of them, each open now (else EBADF): checked whether or not NOTIFY_SOCKET is set. */
+function checkFds(fds: number[]): number[] {
+  const shown = Array.isArray(fds) ? `[${fds.join(',')}]` : fds;
+  if (!Array.isArray(fds) || fds.length > MAX_FDS_PER_MESSAGE || !fds.every((fd) => Number.isInteger(fd) && fd >= 0)) {
+    throw invalid('fds', shown, `at most ${MAX_FDS_PER_MESSAGE} file descriptors (integers >= 0)`);
   }
+  for (const fd of fds) {
+    try {
+      fstatSync(fd);
+    } catch (cause) {
+      throw invalid('fds', shown, `open file descriptors (fd ${fd}: ${(cause as NodeJS.ErrnoException).code})`, 'EBADF');
+    }
+  }
+  return fds;
 }
 
-let fallbackWarned = false;
-
-/** Without the native part: hand the fields to systemd-notify, which sends from its own pid. */
-function sendWithSystemdNotify(socket: string, message: string): void {
-  if (!fallbackWarned) {
-    fallbackWarned = true;
-    process.emitWarning(
-      `notifications are sent by a systemd-notify child process because the native part did not load ` +
-        `(${nativeLoadError()}); the unit needs NotifyAccess=all for systemd to accept them`,
-      { code: 'SDNODE_NOTIFY_FALLBACK' },
-    );
-  }
-  const args = message.slice(0, -1).split('\n');
-  try {
-    // Loaded here, not at start-up: only this fallback needs it.
-    process.getBuiltinModule('node:child_process').execFileSync('systemd-notify', args, {
-      env: { ...process.env, NOTIFY_SOCKET: socket },
-      stdio: ['ignore', 'ignore', 'pipe'],
-      encoding: 'utf8',
-    });
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException & { stderr?: string };
-    const reason = e.code === 'ENOENT' ? 'systemd-notify is not installed' : e.stderr?.trim() || e.message;
-    throw new SystemdError(`cannot notify ${socket} through systemd-notify: ${reason}`, e.code === 'ENOENT' ? 'ENOENT' : 'EIO', {
-      variable: 'NOTIFY_SOCKET',
-      value: socket,
-      cause: error,
-    });
-  }
-}
-
-function deliver(socket: string, message: string, fds: number[]): void {
-  const native = loadNative();
-  if (native === undefined) {
-    if (fds.length > 0) throw nativeMissing('passing file descriptors');
-    sendWithSystemdNotify(socket, message);
-    return;
-  }
-  try {
-    native.send(socket, Buffer.from(message), fds);
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    throw new SystemdError(`cannot notify ${socket}: ${e.message}`, e.code ?? 'EIO', {
-      variable: 'NOTIFY_SOCKET',
-      value: socket,
-      cause: error,
-    });
-  }
-}
-
-function nativeMissing(what: string): SystemdError {
-  return new SystemdError(`${what} needs the native part, which did not load: ${nativeLoadError()}`, 'ENOTSUP');
-}
-
+/** The one way every notification goes: arguments first (they throw even outside systemd), then the socket. */
 function send(fields: NotifyFields, options: NotifyOptions = {}): boolean {
   const env = options.env ?? process.env;
   try {
+    const fds = checkFds(options.fds ?? []);
+    const message = formatMessage(fields);
     const socket = notifySocket(env);
     if (socket === undefined) return false;
-    const fds = options.fds ?? [];
-    checkFds(fds);
-    deliver(socket, formatMessage(fields), fds);
-    return true;
+    const keys = Object.keys(fields);
+    return deliver(socket, message, fds, keys.length === 1 && keys[0] === 'STATUS');
   } finally {
     if (options.unsetEnvironment) delete env.NOTIFY_SOCKET;
   }
@@ -154,9 +117,14 @@ function positiveInteger(name: string, value: number): number {
   return value;
 }
 
-function positiveUsec(name: string, value: bigint): bigint {
-  if (typeof value !== 'bigint' || value <= 0n) throw invalid(name, value, 'a positive bigint number of microseconds');
-  return value;
+/** A duration as systemd's µs: milliseconds as a number, or microseconds as a bigint (exact). */
+function durationUsec(name: string, value: number | bigint): bigint {
+  if (typeof value === 'bigint' && value > 0n && value < USEC_INFINITY) return value;
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) {
+    const usec = BigInt(Math.round(value * 1000));
+    if (usec > 0n && usec < USEC_INFINITY) return usec;
+  }
+  throw invalid(name, value, 'a positive number of milliseconds, or a bigint number of microseconds');
 }
 
 // systemd's rule for FDNAME: up to 255 printable ASCII characters, no ':'.
@@ -196,22 +164,25 @@ async function barrier(options: { timeoutMs?: number } = {}): Promise<boolean> {
   const native = loadNative();
   if (native === undefined) throw nativeMissing('notify.barrier()');
   const [readFd, writeFd] = native.pipe();
+  let sent = false;
   try {
-    deliver(socket, 'BARRIER=1\n', [writeFd]);
-  } catch (error) {
-    closeSync(readFd);
-    throw error;
+    sent = deliver(socket, 'BARRIER=1\n', [writeFd], false);
   } finally {
-    // Only the manager's copy of the write end may remain: its close is the signal.
+    // Only the manager's copy of the write end (or the queue's, until sent) may remain: its close is the signal.
     closeSync(writeFd);
+    if (!sent) closeSync(readFd);
   }
+  if (!sent) return false;
   await waitForHangup(readFd, timeoutMs);
   return true;
 }
 
 /**
- * sd_notify for Node: every function returns true when the message was sent,
- * false when NOTIFY_SOCKET is unset (not running under systemd's supervision).
+ * sd_notify for Node, never blocking. Every function returns true when the message was sent or
+ * queued (the receiver's queue was full: it is sent later, in order, a newer STATUS alone
+ * replacing a queued one), and false when there is no one to tell: NOTIFY_SOCKET unset, malformed,
+ * or its receiver gone or refusing (one process warning, code SDNODE_NOTIFY, names it and the
+ * errno). Bad arguments throw a SystemdError at once, whether or not NOTIFY_SOCKET is set.
  */
 export const notify = {
   send,
@@ -224,8 +195,10 @@ export const notify = {
   mainPid: (pid: number): boolean => send({ MAINPID: positiveInteger('pid', pid) }),
   watchdog: (): boolean => send({ WATCHDOG: 1 }),
   watchdogTrigger: (): boolean => send({ WATCHDOG: 'trigger' }),
-  watchdogUsec: (usec: bigint): boolean => send({ WATCHDOG_USEC: positiveUsec('usec', usec) }),
-  extendTimeout: (usec: bigint): boolean => send({ EXTEND_TIMEOUT_USEC: positiveUsec('usec', usec) }),
+  /** WATCHDOG_USEC=: a new watchdog timeout, in ms (number) or µs (bigint). */
+  setWatchdogTimeout: (timeout: number | bigint): boolean => send({ WATCHDOG_USEC: durationUsec('timeout', timeout) }),
+  /** EXTEND_TIMEOUT_USEC=: more time for the current start, reload or stop, in ms (number) or µs (bigint). */
+  extendTimeout: (timeout: number | bigint): boolean => send({ EXTEND_TIMEOUT_USEC: durationUsec('timeout', timeout) }),
   fdStore(fds: number[], options: { name?: string; poll?: boolean } = {}): boolean {
     if (!Array.isArray(fds) || fds.length === 0) throw invalid('fds', fds, 'at least one file descriptor');
     const fields: NotifyFields = { FDSTORE: 1 };

@@ -1,58 +1,53 @@
 import { invalid } from './errors.js';
+import { MAX_TIMER_MS, USEC_INFINITY } from './limits.js';
 import { notify } from './notify.js';
 
-// USEC_INFINITY in systemd: the largest value is "never", not an interval.
-const USEC_INFINITY = 2n ** 64n - 1n;
-// setInterval silently turns longer delays into 1 ms.
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long systemd waits for a ping: the same span in milliseconds and, exact, in microseconds. */
+export interface WatchdogTimeout {
+  readonly ms: number;
+  readonly usec: bigint;
+}
 
 /**
- * The watchdog interval systemd expects pings within (WATCHDOG_USEC, µs), or
- * undefined when there is no watchdog for this process: WATCHDOG_USEC unset,
- * or WATCHDOG_PID naming another process. 0 or garbage is an error.
+ * The watchdog timeout systemd expects pings within (WATCHDOG_USEC), or undefined when there is
+ * no watchdog for this process: WATCHDOG_USEC unset, or WATCHDOG_PID naming another process.
+ * Parsed more strictly than libsystemd, never differently: decimal digits only, no leading zero
+ * (libsystemd would read `010` as octal).
+ * Throws a SystemdError (EINVAL) naming the variable for 0, infinity, or anything else.
  */
-export function watchdogUsec(env: NodeJS.ProcessEnv = process.env): bigint | undefined {
+export function watchdogTimeout(env: NodeJS.ProcessEnv = process.env): WatchdogTimeout | undefined {
   const usecText = env.WATCHDOG_USEC;
   if (usecText === undefined) return undefined;
-  const usec = /^[0-9]{1,20}$/.test(usecText) ? BigInt(usecText) : 0n;
+  const usec = /^[1-9][0-9]{0,19}$/.test(usecText) ? BigInt(usecText) : 0n;
   if (usec <= 0n || usec >= USEC_INFINITY) {
-    throw invalid('WATCHDOG_USEC', usecText, 'a positive number of microseconds');
+    throw invalid('WATCHDOG_USEC', usecText, 'a positive decimal number of microseconds, without leading zeros');
   }
   const pidText = env.WATCHDOG_PID;
   if (pidText !== undefined) {
-    if (!/^[1-9][0-9]{0,9}$/.test(pidText)) throw invalid('WATCHDOG_PID', pidText, 'a process id');
+    if (!/^[1-9][0-9]{0,9}$/.test(pidText)) throw invalid('WATCHDOG_PID', pidText, 'a process id (decimal, without leading zeros)');
     if (Number(pidText) !== process.pid) return undefined;
   }
-  return usec;
+  return { ms: Number(usec) / 1000, usec };
 }
 
-export interface KeepAlive {
-  /** How often WATCHDOG=1 is sent: half the watchdog interval. */
+/** The pings that `startWatchdog()` started. */
+export interface Watchdog {
+  /** How often WATCHDOG=1 is sent: half the watchdog timeout. */
   readonly intervalMs: number;
   stop(): void;
 }
 
 /**
- * Pings the watchdog (WATCHDOG=1) at half the interval systemd asked for, on a
- * timer that never keeps the process alive. Undefined when there is no
- * watchdog for this process. A failed ping is reported as a process warning
- * instead of crashing the service: the missing ping is what systemd acts on.
+ * Pings the watchdog (WATCHDOG=1) at half the timeout systemd asked for, on a timer that never
+ * keeps the process alive. Undefined when there is no watchdog for this process. A ping that
+ * cannot be delivered never throws (notify warns once): the missing ping is what systemd acts on.
+ * Throws what `watchdogTimeout()` throws.
  */
-export function keepAlive(): KeepAlive | undefined {
-  const usec = watchdogUsec();
-  if (usec === undefined) return undefined;
-  const intervalMs = Math.min(Math.max(1, Number(usec / 2000n)), MAX_TIMER_MS);
-  let warned = false;
-  const timer = setInterval(() => {
-    try {
-      notify.watchdog();
-    } catch (error) {
-      if (!warned) {
-        warned = true;
-        process.emitWarning(`watchdog ping failed: ${(error as Error).message}`, { code: 'SDNODE_WATCHDOG' });
-      }
-    }
-  }, intervalMs);
+export function startWatchdog(): Watchdog | undefined {
+  const timeout = watchdogTimeout();
+  if (timeout === undefined) return undefined;
+  const intervalMs = Math.min(Math.max(1, Number(timeout.usec / 2000n)), MAX_TIMER_MS);
+  const timer = setInterval(notify.watchdog, intervalMs);
   timer.unref();
   return {
     intervalMs,

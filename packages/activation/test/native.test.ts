@@ -16,8 +16,6 @@ const AF_INET = 2;
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
 const SOCK_DGRAM = 2;
-const IPPROTO_TCP = 6;
-const IPPROTO_UDP = 17;
 
 // Node keeps the fd of a server or socket on its libuv handle.
 function fdOf(handleOwner: object): number {
@@ -53,7 +51,7 @@ describe('loader', () => {
   it('loads the prebuilt binary for this machine and caches it', () => {
     expect(nativeLoadError()).toBeUndefined();
     expect(loadNative()).toBe(loadNative());
-    expect(Object.keys(binding()).sort()).toEqual(['pipe', 'send', 'socketInfo']);
+    expect(Object.keys(binding()).sort()).toEqual(['dup', 'pipe', 'send', 'socketInfo']);
   });
 
   it('SDNODE_NO_NATIVE=1 disables it and says why', async () => {
@@ -76,7 +74,7 @@ describe('loader', () => {
       `const { parentPort, workerData } = require('node:worker_threads');
        const native = require(workerData);
        const [r, w] = native.pipe();
-       const info = (() => { try { native.socketInfo(r); } catch (e) { return e.code; } })();
+       const info = (() => { try { native.socketInfo(r); } catch (e) { return e.errno; } })();
        require('node:fs').closeSync(r); require('node:fs').closeSync(w);
        parentPort.postMessage({ keys: Object.keys(native).sort(), info });`,
       { eval: true, workerData: file },
@@ -86,7 +84,7 @@ describe('loader', () => {
       worker.once('error', reject);
     });
     await worker.terminate();
-    expect(result).toEqual({ keys: ['pipe', 'send', 'socketInfo'], info: 'ENOTSOCK' });
+    expect(result).toEqual({ keys: ['dup', 'pipe', 'send', 'socketInfo'], info: -88 }); // -ENOTSOCK
   });
 });
 
@@ -126,7 +124,6 @@ describe('socketInfo', () => {
       expect(binding().socketInfo(fdOf(server))).toEqual({
         domain: AF_INET,
         type: SOCK_STREAM,
-        protocol: IPPROTO_TCP,
         listening: true,
         address: '127.0.0.1',
         port,
@@ -145,7 +142,6 @@ describe('socketInfo', () => {
       expect(binding().socketInfo(fdOf(client))).toEqual({
         domain: AF_INET,
         type: SOCK_STREAM,
-        protocol: IPPROTO_TCP,
         listening: false,
         address: '127.0.0.1',
         port: client.localPort,
@@ -163,7 +159,6 @@ describe('socketInfo', () => {
       expect(binding().socketInfo(udpFd(socket))).toEqual({
         domain: AF_INET,
         type: SOCK_DGRAM,
-        protocol: IPPROTO_UDP,
         listening: false,
         address: '127.0.0.1',
         port: socket.address().port,
@@ -184,7 +179,6 @@ describe('socketInfo', () => {
       expect(binding().socketInfo(fdOf(server))).toEqual({
         domain: AF_UNIX,
         type: SOCK_STREAM,
-        protocol: 0,
         listening: true,
         path: socketPath,
       });
@@ -241,12 +235,45 @@ describe('pipe', () => {
 });
 
 describe('send', () => {
-  it('rejects names too long for sun_path before any syscall', () => {
-    expect(() => binding().send(`/${'a'.repeat(200)}`, Buffer.from('X=1\n'), [])).toThrow(
-      expect.objectContaining({ code: 'ENAMETOOLONG' }),
-    );
-    expect(() => binding().send('relative', Buffer.from('X=1\n'), [])).toThrow(expect.objectContaining({ code: 'EINVAL' }));
-    expect(() => binding().send('/a\0b', Buffer.from('X=1\n'), [])).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+  it('returns the negated errno instead of throwing', () => {
+    expect(binding().send(path.join(scratch, 'absent.sock'), Buffer.from('X=1\n'), [])).toBe(-2); // ENOENT
+    expect(binding().send(`/${'a'.repeat(200)}`, Buffer.from('X=1\n'), [])).toBe(-36); // ENAMETOOLONG, before any syscall
+  });
+
+  it('never blocks: a receiver that does not read gives EAGAIN once its queue is full', async () => {
+    const stalled = await startReceiver({ args: ['--stalled'] });
+    try {
+      const results: number[] = [];
+      // net.unix.max_dgram_qlen (10 here) bounds the queue; a blocking send would hang this test.
+      for (let i = 0; i < 1000 && !results.includes(-11); i++) results.push(binding().send(stalled.address, Buffer.from(`N=${i}\n`), []));
+      expect(results.at(-1)).toBe(-11); // EAGAIN
+      expect(results.slice(0, -1).every((r) => r === 0)).toBe(true);
+      stalled.resume();
+      expect((await stalled.next()).text).toBe('N=0\n');
+    } finally {
+      await stalled.stop();
+    }
+  });
+});
+
+describe('dup', () => {
+  it('copies an fd close-on-exec, above the standard fds; EBADF with errno for a closed one', () => {
+    const [readFd, writeFd] = binding().pipe();
+    const copy = binding().dup(writeFd);
+    try {
+      expect(copy).toBeGreaterThan(2);
+      expect(copy).not.toBe(writeFd);
+      const flags = /flags:\s+([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${copy}`, 'utf8'))![1]!;
+      expect(parseInt(flags, 8) & 0o2000000).toBe(0o2000000); // O_CLOEXEC
+      writeSync(copy, 'via copy');
+      const buffer = Buffer.alloc(16);
+      expect(buffer.subarray(0, readSync(readFd, buffer)).toString()).toBe('via copy');
+    } finally {
+      closeSync(readFd);
+      closeSync(writeFd);
+      closeSync(copy);
+    }
+    expect(() => binding().dup(copy)).toThrow(expect.objectContaining({ code: 'EBADF', errno: -9, syscall: 'fcntl' }));
   });
 });
 
@@ -300,7 +327,8 @@ describe('other targets: arm64 and musl', () => {
         '-O2',
         '-o',
         harness,
-        path.join(packageRoot, 'native', 'sd_send_main.c'),
+        `-I${path.join(packageRoot, 'native')}`,
+        path.join(packageRoot, 'test', 'helpers', 'sd_send_main.c'),
         path.join(packageRoot, 'native', 'sd_send.c'),
       ]);
       expect(execFileSync('readelf', ['-h', harness], { encoding: 'utf8' })).toMatch(/Machine:\s+AArch64/);

@@ -44,6 +44,49 @@ function openFds(): string[] {
   return readdirSync('/proc/self/fd').sort();
 }
 
+/** The SDNODE_NOTIFY warnings this process emits until `until` resolves (plus one turn of the loop). */
+async function notifyWarnings(until: () => unknown): Promise<string[]> {
+  const seen: string[] = [];
+  const listener = (warning: Error & { code?: string }): void => {
+    if (warning.code === 'SDNODE_NOTIFY') seen.push(warning.message);
+  };
+  process.on('warning', listener);
+  try {
+    await until();
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('warning', listener);
+  }
+  return seen;
+}
+
+/** Resolves with the first SDNODE_NOTIFY warning matching `pattern`, or rejects after timeoutMs. */
+function nextWarning(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      process.off('warning', listener);
+      reject(new Error(`no warning matching ${pattern} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    function listener(warning: Error & { code?: string }): void {
+      if (warning.code !== 'SDNODE_NOTIFY' || !pattern.test(warning.message)) return;
+      clearTimeout(timer);
+      process.off('warning', listener);
+      resolve(warning.message);
+    }
+    process.on('warning', listener);
+  });
+}
+
+/** Datagram texts up to and including `last`. */
+async function textsUntil(from: Receiver, last: string): Promise<string[]> {
+  const texts: string[] = [];
+  for (let i = 0; i < 2000; i++) {
+    texts.push((await from.next()).text);
+    if (texts.at(-1) === last) return texts;
+  }
+  throw new Error(`${JSON.stringify(last)} never arrived`);
+}
+
 describe('messages (exact bytes)', () => {
   beforeAll(() => {
     process.env.NOTIFY_SOCKET = receiver.address;
@@ -72,7 +115,7 @@ describe('messages (exact bytes)', () => {
     expect(usec >= before && usec <= after).toBe(true);
   });
 
-  it('errno, mainPid, watchdog, trigger, watchdogUsec, extendTimeout', async () => {
+  it('errno, mainPid, watchdog, trigger, setWatchdogTimeout, extendTimeout (ms or µs)', async () => {
     notify.errno(5);
     expect(await received()).toBe('ERRNO=5\n');
     notify.mainPid(4242);
@@ -81,10 +124,14 @@ describe('messages (exact bytes)', () => {
     expect(await received()).toBe('WATCHDOG=1\n');
     notify.watchdogTrigger();
     expect(await received()).toBe('WATCHDOG=trigger\n');
-    notify.watchdogUsec(18_446_744_073_709_551_614n);
+    notify.setWatchdogTimeout(18_446_744_073_709_551_614n);
     expect(await received()).toBe('WATCHDOG_USEC=18446744073709551614\n');
+    notify.setWatchdogTimeout(1500);
+    expect(await received()).toBe('WATCHDOG_USEC=1500000\n');
     notify.extendTimeout(30_000_000n);
     expect(await received()).toBe('EXTEND_TIMEOUT_USEC=30000000\n');
+    notify.extendTimeout(0.5);
+    expect(await received()).toBe('EXTEND_TIMEOUT_USEC=500\n');
   });
 
   it('raw send: strings, integers, bigints, booleans in order', async () => {
@@ -174,50 +221,57 @@ describe('NOTIFY_SOCKET unset or removed', () => {
     expect(await received()).toBe('READY=1\n');
     expect(notify.send({ READY: 1 }, { env, unsetEnvironment: true })).toBe(false);
 
-    const bad: NodeJS.ProcessEnv = { NOTIFY_SOCKET: 'relative' };
-    expect(() => notify.send({ READY: 1 }, { env: bad, unsetEnvironment: true })).toThrow(SystemdError);
+    const bad: NodeJS.ProcessEnv = { NOTIFY_SOCKET: receiver.address };
+    expect(() => notify.send({ STATUS: 'a\nb' }, { env: bad, unsetEnvironment: true })).toThrow(SystemdError);
     expect(bad.NOTIFY_SOCKET).toBeUndefined();
+  });
+
+  it('bad arguments throw at once even when NOTIFY_SOCKET is unset, so that they show in development', () => {
+    delete process.env.NOTIFY_SOCKET;
+    expect(thrown(() => notify.status('ok\nREADY=1')).variable).toBe('STATUS');
+    expect(thrown(() => notify.status('x'.repeat(5000))).code).toBe('EMSGSIZE');
+    expect(thrown(() => notify.send({ 'bad-key': 1 })).variable).toBe('notification key');
+    expect(thrown(() => notify.send({ X: 1 }, { fds: [-1] })).variable).toBe('fds');
+    const fd = openSync(path.join(scratch, 'closed-before'), 'w');
+    closeSync(fd);
+    expect(thrown(() => notify.fdStore([fd])).code).toBe('EBADF');
+    expect(thrown(() => notify.extendTimeout(-1)).variable).toBe('timeout');
   });
 });
 
 describe('errors', () => {
   const send = (socket: string) => () => notify.send({ READY: 1 }, { env: { NOTIFY_SOCKET: socket } });
 
-  it('NOTIFY_SOCKET not absolute, empty, or too long', () => {
-    for (const value of ['relative/notify', '', '@', 'x']) {
-      const error = thrown(send(value));
-      expect(error.code).toBe('EINVAL');
-      expect(error.variable).toBe('NOTIFY_SOCKET');
-      expect(error.value).toBe(value);
-      expect(error.message).toContain(`NOTIFY_SOCKET=${JSON.stringify(value)}`);
+  it('NOTIFY_SOCKET not absolute, empty, or too long: false and one warning naming it, never a throw', async () => {
+    for (const value of ['relative/notify', '', '@', 'x', `/${'a'.repeat(108)}`]) {
+      const warnings = await notifyWarnings(() => {
+        expect(send(value)()).toBe(false);
+        expect(send(value)()).toBe(false);
+      });
+      expect(warnings).toEqual([expect.stringContaining(`NOTIFY_SOCKET=${JSON.stringify(value)}: expected `)]);
     }
-    const long = `/${'a'.repeat(108)}`;
-    const error = thrown(send(long));
-    expect(error.code).toBe('ENAMETOOLONG');
-    expect(error.message).toContain(long);
-    expect(error.message).toMatch(/108 bytes/);
   });
 
-  it('no such path → ENOENT, a regular file → ECONNREFUSED, a stream socket → EPROTOTYPE', async () => {
+  it('no such path (ENOENT), not a socket (ECONNREFUSED), a stream socket (EPROTOTYPE): false, one warning each', async () => {
     const missing = path.join(scratch, 'missing.sock');
-    let error = thrown(send(missing));
-    expect(error.code).toBe('ENOENT');
-    expect(error.message).toContain(missing);
-    expect(error.variable).toBe('NOTIFY_SOCKET');
-
     const file = path.join(scratch, 'regular');
     closeSync(openSync(file, 'w'));
-    error = thrown(send(file));
-    expect(error.code).toBe('ECONNREFUSED');
-    expect(error.message).toContain(file);
-
     const streamPath = path.join(scratch, 'stream.sock');
     const server = net.createServer();
     await new Promise<void>((resolve) => server.listen(streamPath, resolve));
     try {
-      error = thrown(send(streamPath));
-      expect(error.code).toBe('EPROTOTYPE');
-      expect(error.message).toContain(streamPath);
+      for (const [socket, code] of [
+        [missing, 'ENOENT'],
+        [file, 'ECONNREFUSED'],
+        [streamPath, 'EPROTOTYPE'],
+      ] as const) {
+        const warnings = await notifyWarnings(() => {
+          for (let i = 0; i < 3; i++) expect(send(socket)()).toBe(false);
+        });
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toContain(`NOTIFY_SOCKET=${JSON.stringify(socket)}`);
+        expect(warnings[0]).toContain(code);
+      }
     } finally {
       server.close();
     }
@@ -258,14 +312,101 @@ describe('errors', () => {
     expect(thrown(() => notify.fdStoreRemove('x'.repeat(256))).variable).toBe('name');
     expect(thrown(() => notify.errno(-1)).variable).toBe('errno');
     expect(thrown(() => notify.mainPid(0)).variable).toBe('pid');
-    expect(thrown(() => notify.watchdogUsec(0n)).variable).toBe('usec');
-    expect(thrown(() => notify.extendTimeout(5 as unknown as bigint)).variable).toBe('usec');
+    for (const bad of [0n, 0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2n ** 64n - 1n, '5' as unknown as number]) {
+      expect(thrown(() => notify.setWatchdogTimeout(bad)).variable).toBe('timeout');
+      expect(thrown(() => notify.extendTimeout(bad)).variable).toBe('timeout');
+    }
   });
 
-  it('a closed fd in fds → EBADF from the kernel', () => {
+  it('a closed fd in fds → EBADF naming fds', () => {
     const fd = openSync(path.join(scratch, 'regular2'), 'w');
     closeSync(fd);
-    expect(thrown(() => notify.send({ FDSTORE: 1 }, { fds: [fd] })).code).toBe('EBADF');
+    const error = thrown(() => notify.send({ FDSTORE: 1 }, { fds: [fd] }));
+    expect(error.code).toBe('EBADF');
+    expect(error.variable).toBe('fds');
+    expect(error.message).toContain(`fd ${fd}`);
+  });
+});
+
+describe('a receiver that does not read (its queue full)', () => {
+  it('never blocks: later messages wait in order, STATUS alone coalesces (latest wins), all arrive once it reads', async () => {
+    const stalled = await startReceiver({ args: ['--stalled'] });
+    try {
+      const env = { NOTIFY_SOCKET: stalled.address };
+      expect(notify.send({ READY: 1 }, { env })).toBe(true);
+      // A blocking send would hang here once the receiver's queue (net.unix.max_dgram_qlen) is full.
+      for (let i = 0; i < 1000; i++) expect(notify.send({ STATUS: `status ${i}` }, { env })).toBe(true);
+      expect(notify.send({ STOPPING: 1, STATUS: 'stopping' }, { env })).toBe(true);
+      expect(notify.send({ STATUS: 'last' }, { env })).toBe(true);
+      stalled.resume();
+      const texts = await textsUntil(stalled, 'STATUS=last\n');
+      expect(texts[0]).toBe('READY=1\n');
+      // The statuses the kernel had queued, in order, then what waited in the process: no status
+      // that a later one replaced, STOPPING in its place.
+      const statuses = texts.slice(1, -2);
+      expect(statuses.length).toBeGreaterThan(0);
+      expect(statuses.length).toBeLessThan(100);
+      expect(statuses).toEqual(statuses.map((_, i) => `STATUS=status ${i}\n`));
+      expect(texts.slice(-2)).toEqual(['STOPPING=1\nSTATUS=stopping\n', 'STATUS=last\n']);
+      expect(notify.send({ STATUS: 'after' }, { env })).toBe(true);
+      expect((await stalled.next()).text).toBe('STATUS=after\n');
+    } finally {
+      await stalled.stop();
+    }
+  });
+
+  it('a queued message keeps its fds valid after the caller closed them, and closes its copies once sent', async () => {
+    const stalled = await startReceiver({ args: ['--stalled'] });
+    const server = await listeningServer();
+    try {
+      const env = { NOTIFY_SOCKET: stalled.address };
+      for (let i = 0; i < 20; i++) notify.send({ STATUS: `filler ${i}` }, { env });
+      const before = openFds();
+      const fd = openSync(path.join(scratch, 'stored'), 'w');
+      expect(notify.send({ FDSTORE: 1, FDNAME: 'kept' }, { env, fds: [fd] })).toBe(true);
+      closeSync(fd);
+      stalled.resume();
+      let datagram = await stalled.next();
+      while (!datagram.text.startsWith('FDSTORE=1')) datagram = await stalled.next();
+      expect(datagram.text).toBe('FDSTORE=1\nFDNAME=kept\n');
+      expect(datagram.fds).toEqual([{ type: 'file' }]);
+      expect(openFds()).toEqual(before);
+    } finally {
+      server.close();
+      await stalled.stop();
+    }
+  });
+
+  it('the queue is bounded: past it, false and one warning', async () => {
+    const stalled = await startReceiver({ args: ['--stalled'] });
+    try {
+      const env = { NOTIFY_SOCKET: stalled.address };
+      const results: boolean[] = [];
+      const warnings = await notifyWarnings(() => {
+        for (let i = 0; i < 200; i++) results.push(notify.send({ WATCHDOG: 1 }, { env }));
+      });
+      expect(results.slice(0, 64)).not.toContain(false);
+      expect(results.at(-1)).toBe(false);
+      expect(warnings).toEqual([expect.stringMatching(/not reading and 64 notifications wait already/)]);
+    } finally {
+      await stalled.stop();
+    }
+  });
+
+  it('a receiver that vanishes with messages queued: one warning, the queue dropped with its fds, false from then on', async () => {
+    const before = openFds(); // before the receiver's pipes too: they close with it
+    const stalled = await startReceiver({ args: ['--stalled'] });
+    const env = { NOTIFY_SOCKET: stalled.address };
+    for (let i = 0; i < 20; i++) notify.send({ READY: 1 }, { env });
+    const [readFd, writeFd] = [openSync(path.join(scratch, 'a'), 'w'), openSync(path.join(scratch, 'b'), 'w')];
+    expect(notify.send({ FDSTORE: 1 }, { env, fds: [readFd, writeFd] })).toBe(true);
+    closeSync(readFd);
+    closeSync(writeFd);
+    const dropped = nextWarning(/queued notification\(s\) dropped/);
+    await stalled.stop(); // kills it and removes its socket
+    expect(await dropped).toMatch(new RegExp(`NOTIFY_SOCKET=${JSON.stringify(stalled.address)}.*(ENOENT|ECONNREFUSED)`));
+    expect(openFds()).toEqual(before);
+    expect(notify.send({ READY: 1 }, { env })).toBe(false);
   });
 });
 
@@ -311,11 +452,28 @@ describe('barrier', () => {
     }
   });
 
-  it('a failed send closes both pipe ends', async () => {
+  it('no receiver: false (with a warning), both pipe ends closed', async () => {
     process.env.NOTIFY_SOCKET = path.join(scratch, 'nobody.sock');
     const before = openFds();
-    await expect(notify.barrier()).rejects.toMatchObject({ code: 'ENOENT' });
+    const warnings = await notifyWarnings(async () => expect(await notify.barrier()).toBe(false));
+    expect(warnings).toEqual([expect.stringContaining('ENOENT')]);
     expect(openFds()).toEqual(before);
+  });
+
+  it('a receiver whose queue is full gets the barrier later; still bounded by the timeout', async () => {
+    const stalled = await startReceiver({ args: ['--stalled'] });
+    try {
+      process.env.NOTIFY_SOCKET = stalled.address;
+      for (let i = 0; i < 20; i++) notify.status(`filler ${i}`);
+      const before = openFds();
+      await expect(notify.barrier({ timeoutMs: 200 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+      const done = notify.barrier({ timeoutMs: 60_000 });
+      stalled.resume();
+      await expect(done).resolves.toBe(true);
+      expect(openFds()).toEqual(before);
+    } finally {
+      await stalled.stop();
+    }
   });
 
   it('rejects a bad timeout', async () => {
@@ -329,8 +487,8 @@ describe('without the native part (SDNODE_NO_NATIVE=1)', () => {
     if (library) rmSync(library, { recursive: true, force: true });
   });
 
-  it('a child process sends text through systemd-notify with one warning; fd calls throw', async () => {
-    library = transpiledLibrary(['errors', 'native', 'notify']);
+  it('a child process sends text through systemd-notify, in order, without blocking, with one warning; fd calls throw', async () => {
+    library = transpiledLibrary(['notify']);
     const script = path.join(library, 'child.mjs');
     writeFileSync(
       script,
@@ -340,7 +498,7 @@ describe('without the native part (SDNODE_NO_NATIVE=1)', () => {
        console.log(notify.status('again'));
        console.log(codeOf(() => notify.fdStore([0])));
        console.log(await notify.barrier().then(() => 'no error', (e) => e.name + ' ' + e.code));
-       console.log(codeOf(() => notify.send({ READY: 1 }, { env: { NOTIFY_SOCKET: ${JSON.stringify(path.join(scratch, 'missing.sock'))} } })));
+       console.log(notify.send({ READY: 1 }, { env: { NOTIFY_SOCKET: ${JSON.stringify(path.join(scratch, 'missing.sock'))} } }));
       `,
     );
     const child = spawnSync(process.execPath, [script], {
@@ -354,7 +512,9 @@ describe('without the native part (SDNODE_NO_NATIVE=1)', () => {
       /^SystemdError ENOTSUP: passing file descriptors needs the native part, which did not load: .*SDNODE_NO_NATIVE=1/,
     );
     expect(barrier).toBe('SystemdError ENOTSUP');
-    expect(missing).toMatch(/^SystemdError EIO: cannot notify .*missing\.sock through systemd-notify/);
+    // Handed to systemd-notify, which runs in the background and fails: a warning, not a throw.
+    expect(missing).toBe('true');
+    expect(child.stderr).toMatch(/\[SDNODE_NOTIFY\] Warning: NOTIFY_SOCKET=".*missing\.sock": notifications are not delivered/);
     expect(child.stderr.match(/SDNODE_NOTIFY_FALLBACK/g)).toHaveLength(1);
     expect(child.stderr).toMatch(/NotifyAccess=all/);
 

@@ -4,26 +4,35 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SystemdError } from '../src/errors.js';
 import { notify } from '../src/notify.js';
-import { keepAlive, watchdogUsec } from '../src/watchdog.js';
+import { startWatchdog, watchdogTimeout } from '../src/watchdog.js';
 import { transpiledLibrary } from './helpers/notify-child.js';
 import { startReceiver, type Receiver } from './helpers/notify-receiver.js';
 
 function parseError(env: NodeJS.ProcessEnv): SystemdError {
   try {
-    watchdogUsec(env);
+    watchdogTimeout(env);
   } catch (error) {
     expect(error).toBeInstanceOf(SystemdError);
     return error as SystemdError;
   }
-  throw new Error(`watchdogUsec(${JSON.stringify(env)}) did not throw`);
+  throw new Error(`watchdogTimeout(${JSON.stringify(env)}) did not throw`);
 }
 
-describe('watchdogUsec', () => {
-  it('absent → undefined; a number of µs → bigint', () => {
-    expect(watchdogUsec({})).toBeUndefined();
-    expect(watchdogUsec({ WATCHDOG_USEC: '1' })).toBe(1n);
-    expect(watchdogUsec({ WATCHDOG_USEC: '30000000' })).toBe(30_000_000n);
-    expect(watchdogUsec({ WATCHDOG_USEC: '18446744073709551614' })).toBe(18_446_744_073_709_551_614n);
+describe('watchdogTimeout', () => {
+  it('absent → undefined; a number of µs → the same span in ms and, exact, in µs', () => {
+    expect(watchdogTimeout({})).toBeUndefined();
+    expect(watchdogTimeout({ WATCHDOG_USEC: '1' })).toEqual({ ms: 0.001, usec: 1n });
+    expect(watchdogTimeout({ WATCHDOG_USEC: '30000000' })).toEqual({ ms: 30_000, usec: 30_000_000n });
+    expect(watchdogTimeout({ WATCHDOG_USEC: '18446744073709551614' })?.usec).toBe(18_446_744_073_709_551_614n);
+  });
+
+  it('leading zeros are errors (libsystemd reads them as octal: stricter, never different)', () => {
+    for (const value of ['010', '08', '00', '0001000000']) {
+      const error = parseError({ WATCHDOG_USEC: value });
+      expect(error.variable).toBe('WATCHDOG_USEC');
+      expect(error.message).toMatch(/without leading zeros/);
+    }
+    expect(parseError({ WATCHDOG_USEC: '5000000', WATCHDOG_PID: `0${process.pid}` }).variable).toBe('WATCHDOG_PID');
   });
 
   it('0, infinity and garbage are errors naming WATCHDOG_USEC and the value', () => {
@@ -37,8 +46,8 @@ describe('watchdogUsec', () => {
   });
 
   it('WATCHDOG_PID: absent or ours → the interval, another pid → undefined, garbage → error', () => {
-    expect(watchdogUsec({ WATCHDOG_USEC: '5000000', WATCHDOG_PID: String(process.pid) })).toBe(5_000_000n);
-    expect(watchdogUsec({ WATCHDOG_USEC: '5000000', WATCHDOG_PID: String(process.pid + 1) })).toBeUndefined();
+    expect(watchdogTimeout({ WATCHDOG_USEC: '5000000', WATCHDOG_PID: String(process.pid) })).toEqual({ ms: 5000, usec: 5_000_000n });
+    expect(watchdogTimeout({ WATCHDOG_USEC: '5000000', WATCHDOG_PID: String(process.pid + 1) })).toBeUndefined();
     for (const value of ['', 'x', '0', '-1', '1.0', `${process.pid} `]) {
       const error = parseError({ WATCHDOG_USEC: '5000000', WATCHDOG_PID: value });
       expect(error.variable).toBe('WATCHDOG_PID');
@@ -50,7 +59,7 @@ describe('watchdogUsec', () => {
     const saved = process.env.WATCHDOG_USEC;
     try {
       process.env.WATCHDOG_USEC = '123';
-      expect(watchdogUsec()).toBe(123n);
+      expect(watchdogTimeout()?.usec).toBe(123n);
     } finally {
       if (saved === undefined) delete process.env.WATCHDOG_USEC;
       else process.env.WATCHDOG_USEC = saved;
@@ -58,12 +67,12 @@ describe('watchdogUsec', () => {
   });
 });
 
-describe('keepAlive', () => {
+describe('startWatchdog', () => {
   let receiver: Receiver;
   let childLibrary: string;
   beforeAll(async () => {
     receiver = await startReceiver();
-    childLibrary = transpiledLibrary(['errors', 'native', 'notify', 'watchdog']);
+    childLibrary = transpiledLibrary(['watchdog']);
   });
   afterAll(async () => {
     delete process.env.NOTIFY_SOCKET;
@@ -85,13 +94,13 @@ describe('keepAlive', () => {
 
   it('is undefined without a watchdog', () => {
     delete process.env.WATCHDOG_USEC;
-    expect(keepAlive()).toBeUndefined();
+    expect(startWatchdog()).toBeUndefined();
   });
 
   it('pings WATCHDOG=1 at half the interval until stopped', async () => {
     process.env.NOTIFY_SOCKET = receiver.address;
     process.env.WATCHDOG_USEC = '200000'; // 200 ms → a ping every 100 ms
-    const pinger = keepAlive();
+    const pinger = startWatchdog();
     expect(pinger).toBeDefined();
     try {
       expect(pinger!.intervalMs).toBe(100);
@@ -115,7 +124,7 @@ describe('keepAlive', () => {
 
   it('clamps huge intervals to what setInterval can take', () => {
     process.env.WATCHDOG_USEC = '18446744073709551614';
-    const pinger = keepAlive();
+    const pinger = startWatchdog();
     try {
       expect(pinger!.intervalMs).toBe(2 ** 31 - 1);
     } finally {
@@ -127,8 +136,8 @@ describe('keepAlive', () => {
     const script = path.join(childLibrary, 'child.mjs');
     writeFileSync(
       script,
-      `import { keepAlive } from './src/watchdog.js';
-       const pinger = keepAlive();
+      `import { startWatchdog } from './src/watchdog.js';
+       const pinger = startWatchdog();
        console.log(pinger === undefined ? 'no watchdog' : 'interval ' + pinger.intervalMs);
        // Stay a while so pings happen, then let the loop run dry: only the watchdog timer is left.
        setTimeout(() => console.log('done'), 350);

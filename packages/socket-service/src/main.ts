@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import { keepAlive, listenAll, listenFds, notify, serveUntilStopped } from '@sdnode/activation';
+import { listenAll, listenFds, notify, serveUntilStopped, startWatchdog } from '@sdnode/activation';
 import { fail, fallbackPort, idleTimeoutMs } from './options.js';
 
 const port = fallbackPort();
@@ -13,7 +13,7 @@ function serve(servers: Server[]): void {
   const where = activated ? 'activated socket' : `127.0.0.1:${port} (not socket-activated)`;
 
   notify.ready(`Serving on ${where}`);
-  keepAlive();
+  startWatchdog();
   // The connection that started us is already waiting: it is answered before this first, slow write to stderr.
   setImmediate(() => {
     console.error(`socket-service: serving on ${where}`);

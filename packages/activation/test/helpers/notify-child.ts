@@ -7,21 +7,26 @@ import ts from 'typescript';
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
- * A plain-JS copy of some library modules (src/<name>.ts → <dir>/src/<name>.js,
- * prebuilds linked in) that a child `node` process can import. Returns <dir>;
- * the caller removes it.
+ * A plain-JS copy of some library modules and of the modules they import
+ * (src/<name>.ts → <dir>/src/<name>.js, prebuilds linked in) that a child `node`
+ * process can import. Returns <dir>; the caller removes it.
  */
 export function transpiledLibrary(modules: string[]): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'sdnode-child-'));
   mkdirSync(path.join(dir, 'src'));
   writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}\n');
   symlinkSync(path.join(packageRoot, 'prebuilds'), path.join(dir, 'prebuilds'));
-  for (const name of modules) {
+  const queue = [...modules];
+  const done = new Set<string>();
+  for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+    if (done.has(name)) continue;
+    done.add(name);
     const source = readFileSync(path.join(packageRoot, 'src', `${name}.ts`), 'utf8');
     const { outputText } = ts.transpileModule(source, {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
     });
     writeFileSync(path.join(dir, 'src', `${name}.js`), outputText);
+    for (const [, imported] of outputText.matchAll(/from '\.\/([\w-]+)\.js'/g)) queue.push(imported!);
   }
   return dir;
 }

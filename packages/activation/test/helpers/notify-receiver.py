@@ -2,13 +2,15 @@
 """A real NOTIFY_SOCKET receiver for the tests: an AF_UNIX SOCK_DGRAM socket with
 SO_PASSCRED, like the one systemd's manager listens on.
 
-Usage: notify-receiver.py ADDRESS [--barrier close|hold|delay:MS] [--drain]
+Usage: notify-receiver.py ADDRESS [--barrier close|hold|delay:MS] [--drain] [--stalled]
   ADDRESS   /path or @abstract
   --barrier what to do with the fd of a BARRIER=1 message: close it after
             reading (default, like the manager), hold it forever, or close it
             after MS milliseconds
   --drain   print nothing per datagram; print {"count": N} when a datagram
             is exactly b"SYNC=1\\n" (for the benchmark)
+  --stalled read nothing until SIGUSR2: a receiver whose queue fills up
+            (net.unix.max_dgram_qlen datagrams) and stays full meanwhile
 
 Prints {"ready": ADDRESS} once bound, then one JSON line per datagram:
   {"data": base64 bytes, "text": latin1 text, "pid", "uid", "gid",
@@ -22,6 +24,7 @@ import os
 import socket
 import stat
 import struct
+import signal
 import sys
 import threading
 import time
@@ -57,6 +60,7 @@ def main():
     address = sys.argv[1]
     barrier_mode = "close"
     drain = False
+    stalled = False
     args = sys.argv[2:]
     while args:
         arg = args.pop(0)
@@ -64,6 +68,8 @@ def main():
             barrier_mode = args.pop(0)
         elif arg == "--drain":
             drain = True
+        elif arg == "--stalled":
+            stalled = True
         else:
             raise SystemExit("unknown argument: " + arg)
 
@@ -71,7 +77,12 @@ def main():
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
     sock.bind("\0" + address[1:] if address.startswith("@") else address)
+    reading = threading.Event()
+    signal.signal(signal.SIGUSR2, lambda *_: reading.set())
     print(json.dumps({"ready": address}), flush=True)
+    if stalled:
+        while not reading.wait(0.05):
+            pass
 
     held = []  # fds kept open on purpose (--barrier hold)
     count = 0

@@ -38,6 +38,8 @@ export interface Receiver {
   next(timeoutMs?: number): Promise<Datagram>;
   /** the next JSON line of --drain mode */
   nextLine(timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Starts reading (a receiver started with `--stalled`). */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -91,6 +93,9 @@ export async function startReceiver(options: { abstract?: boolean; args?: string
     async next(timeoutMs) {
       const line = await nextLine(timeoutMs);
       return { ...(line as unknown as Datagram), data: Buffer.from(line.data as string, 'base64') };
+    },
+    resume() {
+      child.kill('SIGUSR2');
     },
     async stop() {
       if (!exited) {

@@ -1,6 +1,6 @@
 /* Command-line front end to sd_send(), for testing the socket code on other
  * architectures (e.g. a static arm64 build under qemu-aarch64) without Node.
- * Usage: sd-send ADDRESS MESSAGE [--with-pipe]
+ * Built by native.test.ts with -I native/. Usage: sd-send ADDRESS MESSAGE [--with-pipe]
  * --with-pipe passes the write end of a fresh pipe along with the message. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,0 +1,10 @@
+/** Limits that the kernel, systemd and Node set, written once for every module that meets them. */
+
+/** The longest delay setTimeout/setInterval take: longer ones silently become 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Most fds one datagram may carry with SCM_RIGHTS (the kernel's SCM_MAX_FD). */
+export const MAX_FDS_PER_MESSAGE = 253;
+
+/** systemd's USEC_INFINITY: the largest µs value means "never", not a duration. */
+export const USEC_INFINITY = 2n ** 64n - 1n;

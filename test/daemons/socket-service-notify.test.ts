@@ -1,0 +1,86 @@
+// Mode 1 against notify receivers that misbehave: missing, vanishing after READY, not reading.
+// Whatever the receiver does, the daemon keeps serving and still stops on SIGTERM.
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startReceiver } from '../../packages/activation/test/helpers/notify-receiver.js';
+import { request } from '../helpers/client.js';
+import { activate, daemonMain, launch } from '../helpers/launch.js';
+import { stopAll } from '../helpers/processes.js';
+
+const MESSAGE = 'This is a test\n';
+
+afterEach(stopAll);
+
+function notifyWarnings(stderr: string): string[] {
+  return stderr.split('\n').filter((line) => line.includes('[SDNODE_NOTIFY]'));
+}
+
+/** A client that reads the whole reply but keeps its side open: the daemon counts it open until we end it. */
+async function heldConnection(port: number): Promise<net.Socket> {
+  const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  let received = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => (received += chunk));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('end', () => resolve());
+  });
+  expect(received).toBe(MESSAGE);
+  return socket;
+}
+
+describe('socket-service and its notify receiver', () => {
+  it('NOTIFY_SOCKET naming a missing path: the activating client gets its answer, the daemon keeps serving, one warning', async () => {
+    const { process: daemon, port } = await activate(['-E', 'NOTIFY_SOCKET=/nonexistent'], ['node', daemonMain('socket-service')]);
+    expect(await request(port)).toBe(MESSAGE);
+    for (let i = 0; i < 3; i++) expect(await request(port)).toBe(MESSAGE);
+    expect(daemon.alive).toBe(true);
+    const warnings = notifyWarnings(daemon.stderr);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/NOTIFY_SOCKET="\/nonexistent": .*ENOENT/);
+  });
+
+  it('a receiver that vanishes after READY: the daemon keeps serving and stops on SIGTERM', async () => {
+    const receiver = await startReceiver();
+    const { process: daemon, port } = await launch('socket-service', { env: { NOTIFY_SOCKET: receiver.address } });
+    try {
+      expect(await request(port)).toBe(MESSAGE);
+      expect((await receiver.next()).text).toMatch(/^READY=1\n/);
+    } finally {
+      await receiver.stop(); // the process is killed, its socket removed
+    }
+    for (let i = 0; i < 5; i++) expect(await request(port)).toBe(MESSAGE);
+    expect(daemon.alive).toBe(true);
+    expect(notifyWarnings(daemon.stderr)).toEqual([expect.stringMatching(/NOTIFY_SOCKET=".*": .*(ENOENT|ECONNREFUSED)/)]);
+    daemon.signal('SIGTERM');
+    expect(await daemon.waitForExit()).toEqual({ code: 0, signal: null });
+  });
+
+  it('a receiver that stops reading: the daemon keeps serving, SIGTERM still stops it, READY and STOPPING arrive once it reads', async () => {
+    const receiver = await startReceiver({ args: ['--stalled'] });
+    try {
+      const { process: daemon, port } = await launch('socket-service', { env: { NOTIFY_SOCKET: receiver.address } });
+      // Far more notifications than the receiver's queue holds (net.unix.max_dgram_qlen, 10 here).
+      for (let i = 0; i < 30; i++) expect(await request(port)).toBe(MESSAGE);
+      const held = await heldConnection(port);
+      daemon.signal('SIGTERM');
+      expect(await daemon.waitForStderr(/socket-service: SIGTERM: no longer accepting, finishing 1 open connection$/m)).toBe(true);
+      expect(daemon.alive).toBe(true);
+
+      receiver.resume();
+      const texts: string[] = [];
+      while (!texts.at(-1)?.startsWith('STOPPING=1')) texts.push((await receiver.next()).text);
+      expect(texts[0]).toBe('READY=1\nSTATUS=Serving on activated socket\n');
+      // The newest STATUS before STOPPING counts every connection: older ones were replaced while queued.
+      expect(texts.at(-2)).toBe('STATUS=Serving on activated socket; 31 connections served\n');
+      expect(texts.length).toBeLessThan(31);
+      expect(texts.at(-1)).toBe('STOPPING=1\nSTATUS=SIGTERM: no longer accepting, finishing 1 open connection\n');
+
+      held.end();
+      expect(await daemon.waitForExit()).toEqual({ code: 0, signal: null });
+      expect(notifyWarnings(daemon.stderr)).toEqual([]);
+    } finally {
+      await receiver.stop();
+    }
+  });
+});
