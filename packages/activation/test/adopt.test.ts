@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -124,7 +125,14 @@ describe('listen() under systemd-socket-activate', () => {
   it('listenAll(): one server per activated listening socket', async () => {
     const r = await run((port) => ['-l', `127.0.0.1:${port}`, '-l', `127.0.0.1:${port + 1}`], 'all');
     await knock(r.port);
-    expect(await reported(r)).toEqual({ servers: 2 });
+    expect(await reported(r)).toEqual({
+      servers: 2,
+      activated: true,
+      fds: [
+        { fd: 3, name: 'unknown' },
+        { fd: 4, name: 'unknown' },
+      ],
+    });
     expect((await exchange({ port: r.port + 1 })).toString()).toBe(`port ${r.port + 1}`);
     // The knock above was accepted by the first server, which then closed.
     expect(await r.exited).toBe(0);
@@ -154,6 +162,66 @@ describe('listen() under systemd-socket-activate', () => {
     const out = await reported(r);
     expect(out.second.code).toBe('EEXIST');
     expect(out.second.error).toContain('fd 3 was already adopted by this process');
+  });
+});
+
+/** Resolves true when something accepts a TCP connection on 127.0.0.1:port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('a wrapper between the manager and node (LISTEN_PID names the wrapper)', () => {
+  let appDir: string;
+  beforeAll(() => {
+    // An npm package whose start script runs the daemon, the way `ExecStart=npm start` would.
+    appDir = path.join(dir, 'npm-app');
+    fs.mkdirSync(appDir, { recursive: true });
+    fs.writeFileSync(
+      path.join(appDir, 'package.json'),
+      JSON.stringify({
+        name: 'wrapped',
+        private: true,
+        scripts: { start: `node ${JSON.stringify(adoptFixture)} http fallback=$FALLBACK` },
+      }),
+    );
+  });
+
+  const wrappers: [string, (fallback: number) => string[]][] = [
+    // `; exit` keeps the shell from exec'ing node in its place (dash does that for a last command).
+    ['sh -c', (fallback) => ['sh', '-c', `node ${JSON.stringify(adoptFixture)} http fallback=${fallback}; exit $?`]],
+    ['npm start', (fallback) => ['env', `FALLBACK=${fallback}`, 'npm', '--prefix', appDir, '--silent', 'start']],
+    [
+      'a Node parent that spawns the app',
+      (fallback) => [
+        'node',
+        '-e',
+        `require('node:child_process').spawn(process.execPath, [${JSON.stringify(adoptFixture)}, 'http', 'fallback=${fallback}'], { stdio: 'inherit' }).on('exit', (c) => process.exit(c ?? 1))`,
+      ],
+    ],
+  ];
+
+  it.each(wrappers)('%s: listen() names LISTEN_PID, both pids and the fix; the fallback is not used', async (_, program) => {
+    const fallback = randomPort();
+    const r = await activate((port) => ['-l', `127.0.0.1:${port}`], program(fallback));
+    runs.push(r);
+    await knock(r.port);
+    const out = await reported(r);
+    expect(out.code).toBe('EINVAL');
+    expect(out.variable).toBe('LISTEN_PID');
+    // systemd-socket-activate exec'd the wrapper in its own place: the wrapper has its pid.
+    expect(out.error).toContain(`LISTEN_PID=${r.child.pid} names another process, not this one (pid ${out.pid})`);
+    expect(out.error).toContain('LISTEN_FDS="1"');
+    expect(out.error).toContain('Start node itself: ExecStart=');
+    expect(out.error).not.toContain('LISTEN_FDS is not set');
+    expect(out.pid).not.toBe(r.child.pid);
+    expect(await accepts(fallback)).toBe(false);
   });
 });
 

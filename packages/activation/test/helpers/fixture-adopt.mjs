@@ -6,7 +6,7 @@ import { acceptedConnection, adoptDatagram, listen, listenAll, listenFds } from 
 
 const [mode, ...args] = process.argv.slice(2);
 const report = (value) => process.stderr.write(`${JSON.stringify(value)}\n`);
-const failure = (error) => ({ error: error.message, code: error.code });
+const failure = (error) => ({ error: error.message, code: error.code, variable: error.variable, pid: process.pid });
 const option = (name) => {
   const arg = args.find((a) => a.startsWith(`${name}=`));
   return arg === undefined ? undefined : arg.slice(name.length + 1);
@@ -52,7 +52,7 @@ switch (mode) {
       });
       return server;
     }, options).then(
-      (servers) => report({ servers: servers.length }),
+      (result) => report({ servers: result.servers.length, activated: result.activated, fds: result.fds }),
       (error) => report(failure(error)),
     );
     break;
@@ -76,10 +76,10 @@ switch (mode) {
     // A datagram socket offered to listen(): refused before Node sees it, then still usable as UDP.
     const [fd] = listenFds();
     const server = net.createServer();
-    listen(server, { fds: [fd] }).then(
+    listen(server, { fd: fd.fd }).then(
       () => report({ error: 'listen() accepted a datagram socket' }),
       (error) => {
-        const socket = adoptDatagram(fd);
+        const socket = adoptDatagram({ fd: fd.fd });
         socket.on('message', (message, from) => socket.send(`still open ${message}`, from.port, from.address, () => socket.close()));
         report({ refused: failure(error), address: socket.address() });
       },
