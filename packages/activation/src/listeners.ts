@@ -15,7 +15,7 @@ export type Listening = { activated: true; fd: number; name: string } | { activa
 /** What listenAll() made listen: one server per inherited fd (`fds[i]` is `servers[i]`'s), or one on the fallback. */
 export type ListeningAll<S extends Server> =
   | { activated: true; servers: S[]; fds: ListenFd[] }
-  | { activated: false; servers: [S]; fds: [] };
+  | { activated: false; servers: S[]; fds: [] };
 
 /**
  * Makes `server` (net.Server, http.Server, …) listen on the activated listening stream socket,

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { listen, listenAll } from '../src/listeners.js';
 import {
   activate,
   assertBuilt,
@@ -225,7 +226,64 @@ describe('a wrapper between the manager and node (LISTEN_PID names the wrapper)'
   });
 });
 
+describe('every adopting function under a wrapper, and the selection rules', () => {
+  it('sh -c: listenAll, adoptDatagram, acceptedConnection and restoreConnections all name LISTEN_PID; listenFds() is []', async () => {
+    const r = await activate(
+      (port) => ['-l', `127.0.0.1:${port}`],
+      ['sh', '-c', `node ${JSON.stringify(adoptFixture)} every-adopter fallback=${randomPort()}; exit $?`],
+    );
+    runs.push(r);
+    await knock(r.port);
+    const out = await reported(r);
+    const refused = { code: 'EINVAL', variable: 'LISTEN_PID' };
+    expect(out).toEqual({
+      pid: out.pid,
+      listenFds: [],
+      meantForOther: { listenPid: r.child.pid, pid: out.pid, listenFds: '1' },
+      listenAll: refused,
+      adoptDatagram: refused,
+      acceptedConnection: refused,
+      restoreConnections: refused,
+    });
+  });
+
+  it('fd: must be a passed fd, with the name when both are given; the one chosen is adopted', async () => {
+    const r = await run((port) => ['-l', `127.0.0.1:${port}`, '-l', `127.0.0.1:${port + 1}`, '--fdname=a:b'], 'select');
+    await knock(r.port);
+    const out = await reported(r);
+    expect(out.notPassed).toMatchObject({ code: 'EINVAL', variable: 'fd' });
+    expect(out.notPassed.error).toContain('fd=9: expected one of the fds passed by the service manager: fd 3 "a", fd 4 "b"');
+    expect(out.nameMismatch).toMatchObject({ code: 'EINVAL', variable: 'fd' });
+    expect(out.nameMismatch.error).toContain('fd 3 is named "a"');
+    expect(out.byFd).toEqual({ activated: true, fd: 4, name: 'b' });
+    expect(out.badFd).toMatchObject({ code: 'EINVAL', variable: 'fd' });
+    expect((await exchange({ port: r.port + 1 })).toString()).toBe('by fd');
+  });
+});
+
 describe('listen() without activation', () => {
+  it('listenAll keeps the server type and says it used the fallback; Listening narrows on activated', async () => {
+    const result = await listenAll(() => http.createServer(), { fallback: { host: '127.0.0.1', port: 0 } });
+    try {
+      expectTypeOf(result.servers).toEqualTypeOf<http.Server[]>();
+      expect(result.activated).toBe(false);
+      expect(result.fds).toEqual([]);
+      expect(result.servers).toHaveLength(1);
+      expect(result.servers[0]).toBeInstanceOf(http.Server);
+      expect(result.servers[0]!.listening).toBe(true);
+    } finally {
+      for (const server of result.servers) server.close();
+    }
+    const server = http.createServer();
+    const listening = await listen(server, { fallback: { host: '127.0.0.1', port: 0 } });
+    server.close();
+    expect(listening).toEqual({ activated: false });
+    if (listening.activated) {
+      expectTypeOf(listening.fd).toEqualTypeOf<number>();
+      expectTypeOf(listening.name).toEqualTypeOf<string>();
+    }
+  });
+
   it('uses the fallback when not activated', async () => {
     for (let attempt = 0; attempt < 8; attempt++) {
       const port = randomPort();

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { restoreConnections, storeConnections } from '../src/fd-store.js';
-import { socketFd } from '../src/stream-handle.js';
+import { readControl, socketFd } from '../src/stream-handle.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const packageRoot = path.resolve(here, '..');
@@ -304,5 +304,30 @@ describe('restoreConnections', () => {
 
   it('returns nothing when no fd has the name', () => {
     expect(restoreConnections({ name: 'handover' })).toEqual([]);
+  });
+});
+
+describe('the socket handle internals storing relies on (stream-handle.ts)', () => {
+  it("this Node's sockets have them: fd, and a read switch that stops and restarts libuv", async () => {
+    const { pair } = await setup();
+    expect(socketFd(pair.serverSide)).toBeGreaterThan(2);
+    const reads = readControl(pair.serverSide)!;
+    expect(reads.reading).toBe(true);
+    reads.stop();
+    expect(reads.reading).toBe(false);
+    reads.start();
+    expect(reads.reading).toBe(true);
+    const echoed = readUntil(pair.client, 'back');
+    pair.serverSide.once('data', () => pair.serverSide.write('back'));
+    pair.client.write('x');
+    expect(await echoed).toBe('back');
+  });
+
+  it('a Node whose handles differ gets ENOTSUP naming what is missing, not a silent misbehaviour', () => {
+    const differing = { _handle: { fd: 7, reading: true } } as unknown as net.Socket;
+    expect(() => readControl(differing)).toThrow(
+      expect.objectContaining({ code: 'ENOTSUP', message: expect.stringContaining('readStop()/readStart()') }),
+    );
+    expect(() => socketFd({ _handle: {} } as unknown as net.Socket)).toThrow(expect.objectContaining({ code: 'ENOTSUP' }));
   });
 });
