@@ -14,7 +14,7 @@ import { describePassed, type FdSelection, selectFds } from './select-fd.js';
  */
 export function adoptDatagram(selection: FdSelection = {}): dgram.Socket {
   const selected = selectFds(selection, 'datagram');
-  const passed = selected.activation.fds;
+  const { passed } = selected;
   if (selected.fds.length !== 1) {
     throw new SystemdError(
       selected.fds.length === 0

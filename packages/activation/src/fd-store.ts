@@ -134,7 +134,7 @@ export async function storeConnections(sockets: Socket[], options: StoreOptions 
  */
 export function restoreConnections(options: RestoreOptions = {}): Socket[] {
   const name = options.name ?? (options.fd === undefined ? DEFAULT_STORE_NAME : undefined);
-  const { fds, activation } = selectFds({ ...options, name }, 'connected-stream');
+  const { fds, passed } = selectFds({ ...options, name }, 'connected-stream');
   const allowHalfOpen = options.allowHalfOpen ?? false;
   const sockets: Socket[] = [];
   for (const { fd } of fds) {
@@ -147,7 +147,7 @@ export function restoreConnections(options: RestoreOptions = {}): Socket[] {
     }
   }
   // An fd the process got some other way (not socket-activated) is not in the manager's store.
-  if (options.removeFromStore !== false && activation.fds.length > 0) {
+  if (options.removeFromStore !== false && passed.length > 0) {
     for (const stored of new Set(fds.map((f) => f.name))) notify.fdStoreRemove(stored);
   }
   return sockets;

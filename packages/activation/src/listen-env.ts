@@ -21,6 +21,11 @@ export interface ListenEnvironment {
    * then; the adopting functions refuse to fall back and name the wrapper instead.
    */
   meantForOther?: { listenPid: number | undefined; pid: number; listenFds: string };
+  /**
+   * In a node:cluster worker whose primary was socket-activated: the primary's passed fds (numbers in
+   * the primary). listen() and listenAll() listen on them through the primary, as Node's cluster does.
+   */
+  primaryFds?: ListenFd[];
 }
 
 /**

@@ -1,5 +1,6 @@
 import { type BigIntStats, fstatSync } from 'node:fs';
 import { SystemdError } from './errors.js';
+import { handOnToWorkers, primaryFds, removeHandOn } from './cluster-worker.js';
 import { type ListenEnvironment, type ListenFd, parseListenEnvironment, SD_LISTEN_FDS_START } from './listen-env.js';
 import { createdByThisProcess } from './own-fds.js';
 import { processGlobal } from './process-global.js';
@@ -59,11 +60,17 @@ export function activationState(options: { unsetEnvironment?: boolean } = {}): L
   const unset = options.unsetEnvironment !== false;
   if (processRead.outcome === undefined) {
     try {
-      processRead.outcome = { environment: inherited(parseListenEnvironment(env, pid), env) };
+      processRead.outcome = { environment: readProcessEnvironment(env, pid) };
     } catch (error) {
       processRead.outcome = { error, listenPidMatches: env.LISTEN_PID === String(pid) };
     } finally {
-      if (unset) unsetVariables(env);
+      if (unset) {
+        unsetVariables(env);
+        removeHandOn(env);
+        const outcome = processRead.outcome;
+        // Removed for this process's children, but a cluster worker forked later needs them.
+        if (outcome !== undefined && 'environment' in outcome) handOnToWorkers(env, outcome.environment.fds);
+      }
     }
   } else if (unset && env.LISTEN_PID === String(pid)) {
     // Set again after the first read (a copy that asked to keep them): removed now. Someone else's are left alone.
@@ -71,7 +78,16 @@ export function activationState(options: { unsetEnvironment?: boolean } = {}): L
   }
   const outcome = processRead.outcome;
   if ('error' in outcome) throw outcome.error;
-  return { ...outcome.environment, fds: copy(outcome.environment.fds) };
+  const { primaryFds: primary, ...environment } = outcome.environment;
+  return { ...environment, fds: copy(environment.fds), ...(primary === undefined ? {} : { primaryFds: copy(primary) }) };
+}
+
+/** This process's activation; in a cluster worker, its primary's fds instead of a wrapper's. */
+function readProcessEnvironment(env: NodeJS.ProcessEnv, pid: number): ListenEnvironment {
+  const parsed = parseListenEnvironment(env, pid);
+  const primary = primaryFds(env, parsed);
+  if (primary !== undefined) return { fds: [], listenPidMatches: false, primaryFds: primary };
+  return inherited(parsed, env);
 }
 
 /** True when LISTEN_PID named this process at the first read of process.env, even if the rest was malformed. */

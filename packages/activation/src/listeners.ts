@@ -105,7 +105,7 @@ function listenOn(server: Server, target: NetListenOptions | { fd: number }, fd:
  * PrivateNetwork=yes nobody could reach the fallback).
  */
 function fallbackOrThrow(selected: Selected, options: ListenOptions): NetListenOptions {
-  const passed = selected.activation.fds;
+  const { passed } = selected;
   if (passed.length === 0 && options.fallback !== undefined) return options.fallback;
   throw new SystemdError(
     passed.length === 0

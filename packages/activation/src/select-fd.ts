@@ -1,6 +1,7 @@
 import { invalid, SystemdError } from './errors.js';
 import { expectKind, type FdKind, isKind } from './expect-kind.js';
 import { type FdInfo, fdInfo } from './fd-info.js';
+import { primaryFdInfo } from './cluster-worker.js';
 import type { ListenEnvironment, ListenFd } from './listen-env.js';
 import { activationState } from './listen-fds.js';
 
@@ -20,10 +21,11 @@ export interface SelectedFd extends ListenFd {
   info: FdInfo;
 }
 
-/** What a selection found: the fds of the kind asked for, and the activation they came from. */
+/** What a selection found: the fds of the kind asked for, and all the passed fds it chose from. */
 export interface Selected {
   fds: SelectedFd[];
-  activation: ListenEnvironment;
+  /** The passed fds: this process's, or in a cluster worker its primary's. */
+  passed: ListenFd[];
 }
 
 /**
@@ -42,15 +44,24 @@ export function selectFds(selection: FdSelection, kind: FdKind): Selected {
   if (fd !== undefined && (!Number.isInteger(fd) || fd < 0)) throw invalid('fd', fd, 'a file descriptor number (a non-negative integer)');
   const activation = activationState();
   refuseWrapper(activation);
+  const throughPrimary = activation.primaryFds !== undefined && activation.primaryFds.length > 0;
+  if (throughPrimary && kind !== 'listening-stream') {
+    throw new SystemdError(
+      `this cluster worker's primary (pid ${process.ppid}) was socket-activated: a worker can only listen on the primary's listening sockets (listen(), listenAll()); adopt ${kind} sockets in the primary`,
+      'ENOTSUP',
+      { variable: 'LISTEN_PID', value: String(process.ppid) },
+    );
+  }
+  const passed = throughPrimary ? activation.primaryFds! : activation.fds;
 
-  let candidates = activation.fds.filter((f) => (name === undefined || f.name === name) && (fd === undefined || f.fd === fd));
+  let candidates = passed.filter((f) => (name === undefined || f.name === name) && (fd === undefined || f.fd === fd));
   if (fd !== undefined && candidates.length === 0) {
-    const passed = activation.fds.find((f) => f.fd === fd);
-    if (passed !== undefined) {
-      throw invalid('fd', fd, `an fd named "${name}", but fd ${fd} is named "${passed.name}" (LISTEN_FDNAMES)`);
+    const named = passed.find((f) => f.fd === fd);
+    if (named !== undefined) {
+      throw invalid('fd', fd, `an fd named "${name}", but fd ${fd} is named "${named.name}" (LISTEN_FDNAMES)`);
     }
-    if (activation.fds.length > 0) {
-      throw invalid('fd', fd, `one of the fds passed by the service manager: ${describePassed(activation.fds)}`);
+    if (passed.length > 0) {
+      throw invalid('fd', fd, `one of the fds passed by the service manager: ${describePassed(passed)}`);
     }
     if (name !== undefined) {
       throw invalid('fd', fd, `an fd named "${name}", but the process was not socket-activated: fd ${fd} has no name`);
@@ -58,12 +69,12 @@ export function selectFds(selection: FdSelection, kind: FdKind): Selected {
     candidates = [{ fd, name: 'unknown' }];
   }
 
-  const fds = candidates.map((f) => ({ ...f, info: fdInfo(f.fd) }));
+  const fds = candidates.map((f) => ({ ...f, info: throughPrimary ? primaryFdInfo(f.fd) : fdInfo(f.fd) }));
   if (name !== undefined || fd !== undefined) {
     for (const f of fds) expectKind(f.info, kind, f.name);
-    return { fds, activation };
+    return { fds, passed };
   }
-  return { fds: fds.filter((f) => isKind(f.info, kind)), activation };
+  return { fds: fds.filter((f) => isKind(f.info, kind)), passed };
 }
 
 /**

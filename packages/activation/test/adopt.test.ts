@@ -261,6 +261,36 @@ describe('every adopting function under a wrapper, and the selection rules', () 
   });
 });
 
+describe('node:cluster workers under systemd-socket-activate (no library call in the primary)', () => {
+  it.each([[[]], [['read']]])(
+    'workers serve on the activated socket through the primary, the activating request included (%j)',
+    async (args) => {
+      const fallback = randomPort();
+      const r = await activate((port) => ['-l', `127.0.0.1:${port}`], ['node', fixture('fixture-cluster.mjs'), String(fallback), ...args]);
+      runs.push(r);
+      try {
+        const first = await get(r.port, '/'); // wakes systemd-socket-activate: this request waits in the queue
+        const workerLines = (): any[] => (jsonLines(r.stderr()) as any[]).filter((line) => line.worker !== undefined);
+        await waitFor(() => workerLines().length >= 2, 20_000, `two workers listening (stderr: ${r.stderr()})`);
+        const pids = new Set([first.body]);
+        for (let i = 0; i < 6; i++) pids.add((await get(r.port, '/')).body);
+        const reports = jsonLines(r.stderr()) as any[];
+        const workers = workerLines();
+        expect(workers).toHaveLength(2);
+        for (const worker of workers) expect(worker).toMatchObject({ activated: true, fd: 3, name: 'unknown' });
+        if (args.length > 0) expect(reports[0]).toEqual({ primaryRead: [{ fd: 3, name: 'unknown' }] });
+        expect(first.status).toBe(200);
+        // Round-robin, Node's default on Linux: both workers answer.
+        expect([...pids].sort()).toEqual(workers.map((w) => String(w.worker)).sort());
+        expect(await accepts(fallback)).toBe(false);
+      } finally {
+        r.child.kill('SIGTERM');
+        await r.exited;
+      }
+    },
+  );
+});
+
 describe('listen() without activation', () => {
   it('listenAll keeps the server type and says it used the fallback; Listening narrows on activated', async () => {
     const result = await listenAll(() => http.createServer(), { fallback: { host: '127.0.0.1', port: 0 } });
