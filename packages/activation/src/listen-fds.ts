@@ -75,6 +75,8 @@ export function activationState(options: { unsetEnvironment?: boolean } = {}): L
   } else if (unset && env.LISTEN_PID === String(pid)) {
     // Set again after the first read (a copy that asked to keep them): removed now. Someone else's are left alone.
     unsetVariables(env);
+    const outcome = processRead.outcome;
+    if ('environment' in outcome) handOnToWorkers(env, outcome.environment.fds);
   }
   const outcome = processRead.outcome;
   if ('error' in outcome) throw outcome.error;

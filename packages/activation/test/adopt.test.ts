@@ -289,7 +289,37 @@ describe('node:cluster workers under systemd-socket-activate (no library call in
       }
     },
   );
+
+  it('a unix stream socket: every worker listens through the primary (no EEXIST) and requests are served', async () => {
+    const socketPath = path.join(dir, 'cluster.sock');
+    const r = await activate(() => ['-l', socketPath], ['node', fixture('fixture-cluster.mjs'), String(randomPort())]);
+    runs.push(r);
+    try {
+      const workerLines = (): any[] => (jsonLines(r.stderr()) as any[]).filter((line) => line.worker !== undefined);
+      const first = await getUnix(socketPath);
+      await waitFor(() => workerLines().length >= 2, 20_000, `two workers reporting (stderr: ${r.stderr()})`);
+      for (const worker of workerLines()) expect(worker).toMatchObject({ activated: true, fd: 3 });
+      const bodies = [first, ...(await Promise.all([1, 2, 3].map(() => getUnix(socketPath))))];
+      const workers = workerLines().map((w) => String(w.worker));
+      for (const body of bodies) expect(workers).toContain(body);
+    } finally {
+      r.child.kill('SIGTERM');
+      await r.exited;
+    }
+  });
 });
+
+function getUnix(socketPath: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ socketPath, path: '/' }, (response) => {
+        let body = '';
+        response.setEncoding('utf8').on('data', (d: string) => (body += d));
+        response.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+}
 
 describe('listen() without activation', () => {
   it('listenAll keeps the server type and says it used the fallback; Listening narrows on activated', async () => {
