@@ -64,19 +64,11 @@ export function activationState(options: { unsetEnvironment?: boolean } = {}): L
     } catch (error) {
       processRead.outcome = { error, listenPidMatches: env.LISTEN_PID === String(pid) };
     } finally {
-      if (unset) {
-        unsetVariables(env);
-        removeHandOn(env);
-        const outcome = processRead.outcome;
-        // Removed for this process's children, but a cluster worker forked later needs them.
-        if (outcome !== undefined && 'environment' in outcome) handOnToWorkers(env, outcome.environment.fds);
-      }
+      if (unset) removeForChildren(env);
     }
   } else if (unset && env.LISTEN_PID === String(pid)) {
     // Set again after the first read (a copy that asked to keep them): removed now. Someone else's are left alone.
-    unsetVariables(env);
-    const outcome = processRead.outcome;
-    if ('environment' in outcome) handOnToWorkers(env, outcome.environment.fds);
+    removeForChildren(env);
   }
   const outcome = processRead.outcome;
   if ('error' in outcome) throw outcome.error;
@@ -131,6 +123,14 @@ function inherited(environment: ListenEnvironment, env: NodeJS.ProcessEnv): List
     }
   }
   return environment;
+}
+
+/** Removes the variables for this process's children, but leaves its fds to the cluster workers it may fork. */
+function removeForChildren(env: NodeJS.ProcessEnv): void {
+  unsetVariables(env);
+  removeHandOn(env);
+  const outcome = processRead.outcome;
+  if (outcome !== undefined && 'environment' in outcome) handOnToWorkers(env, outcome.environment.fds);
 }
 
 function copy(fds: ListenFd[]): ListenFd[] {

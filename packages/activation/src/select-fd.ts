@@ -36,7 +36,8 @@ export interface Selected {
  * Refuses at once a process whose LISTEN_FDS was meant for another (a wrapper), rather than let the
  * caller fall back to listening elsewhere.
  * @throws SystemdError `EINVAL` for a malformed option, a wrong kind (fd left open) or an `fd` that was
- *   not passed; the wrapper error (LISTEN_PID); listenFds()'s errors
+ *   not passed; the wrapper error (LISTEN_PID); `ENOTSUP` for a kind other than a listening stream
+ *   socket in a cluster worker (only those are shared through the primary); listenFds()'s errors
  */
 export function selectFds(selection: FdSelection, kind: FdKind): Selected {
   const { name, fd } = selection;
