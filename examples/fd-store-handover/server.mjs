@@ -16,7 +16,7 @@ function serve(socket) {
   socket.on('data', (chunk) => socket.write(`${process.pid}: ${chunk}`));
 }
 
-const restored = restoreConnections('handover');
+const restored = restoreConnections({ name: 'handover' });
 restored.forEach(serve);
 
 const server = net.createServer(serve);

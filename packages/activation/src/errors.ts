@@ -1,8 +1,14 @@
+/** Marks a SystemdError from any copy of the library loaded in this process (ESM and CommonJS, two versions). */
+const BRAND = Symbol.for('@sdnode/activation.SystemdError');
+
 /**
  * The one error type the library throws for bad input and failed system calls.
  * `code` is an errno name (`EINVAL`, `EBADF`, `ENOENT`, …) so callers can branch
  * on it the way they would for a Node system error; `variable` and `value` say
  * which environment variable or argument was wrong and what it held.
+ *
+ * `instanceof SystemdError` is true for errors thrown by another copy of the library in the same
+ * process too: an application and a plugin may load it once as ESM and once as CommonJS.
  */
 export class SystemdError extends Error {
   readonly code: string;
@@ -16,7 +22,12 @@ export class SystemdError extends Error {
     this.variable = details.variable;
     this.value = details.value;
   }
+
+  static override [Symbol.hasInstance](value: unknown): value is SystemdError {
+    return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+  }
 }
+Object.defineProperty(SystemdError.prototype, BRAND, { value: true });
 
 /** An error about an environment variable or argument: names it, shows the value, says what was expected. */
 export function invalid(variable: string, value: unknown, expected: string, code = 'EINVAL'): SystemdError {

@@ -1,8 +1,9 @@
-import { Socket, type Server } from 'node:net';
-import { SystemdError, invalid } from './errors.js';
-import { fdInfo } from './fd-info.js';
-import { listenFds, type ListenFd } from './listen-fds.js';
+import { Socket } from 'node:net';
+import { claim, release } from './adopted-fds.js';
+import { invalid, SystemdError } from './errors.js';
 import { notify } from './notify.js';
+import { type FdSelection, selectFds } from './select-fd.js';
+import { readControl, socketFd } from './stream-handle.js';
 
 /** The name connections are stored under when none is given. */
 export const DEFAULT_STORE_NAME = 'handover';
@@ -17,36 +18,13 @@ export interface StoreOptions {
   timeoutMs?: number;
 }
 
-export interface RestoreOptions {
-  /** Default: listenFds() (what the manager passed at start). */
-  fds?: ListenFd[];
+export interface RestoreOptions extends FdSelection {
+  /** The FDNAME the connections were stored under (default `handover`); `fd` picks one of them by number. */
+  name?: string;
   /** Ask the manager to drop its copies once adopted (default true), so closing ours really closes them. */
   removeFromStore?: boolean;
   /** As for net.createServer: false (default) ends our side when the peer ends its side. */
   allowHalfOpen?: boolean;
-}
-
-// Node has no public API for a socket's descriptor. Its handle (TCPWrap, PipeWrap) exposes it as
-// `fd` (uv_fileno): undocumented, but present and unchanged since the early Node versions, and the
-// only way short of native code. `readStop` is the same handle's call that makes libuv stop reading.
-interface StreamHandle {
-  fd?: number;
-  reading?: boolean;
-  readStop?: () => number;
-  readStart?: () => number;
-}
-
-function handleOf(socket: Socket | Server): StreamHandle | undefined {
-  return (socket as unknown as { _handle?: StreamHandle | null })._handle ?? undefined;
-}
-
-/** The file descriptor behind a connected net.Socket or a listening net.Server (TCP or unix). */
-export function socketFd(socket: Socket | Server): number {
-  const fd = handleOf(socket)?.fd;
-  if (typeof fd !== 'number' || fd < 0) {
-    throw new SystemdError('socket has no file descriptor (closed, still connecting, or not a TCP/unix socket)', 'EBADF');
-  }
-  return fd;
 }
 
 /**
@@ -56,20 +34,14 @@ export function socketFd(socket: Socket | Server): number {
  */
 function freeze(socket: Socket, index: number): () => void {
   const wasPaused = socket.isPaused();
+  const reads = readControl(socket);
   socket.pause();
-  const handle = handleOf(socket);
-  const stopped = Boolean(handle?.reading && handle.readStop);
-  if (stopped) {
-    handle!.reading = false;
-    handle!.readStop!();
-  }
+  const stopped = reads?.reading === true;
+  if (stopped) reads!.stop();
   const thaw = (): void => {
     if (socket.destroyed) return;
     // resume() alone would not restart libuv: the stream still counts its last read as pending.
-    if (stopped && handle?.readStart) {
-      handle.reading = true;
-      handle.readStart();
-    }
+    if (stopped) reads!.start();
     if (!wasPaused) socket.resume();
   };
   if (socket.readableLength > 0) {
@@ -154,22 +126,29 @@ export async function storeConnections(sockets: Socket[], options: StoreOptions 
 
 /**
  * Takes back the connections a previous instance stored under `name` (default 'handover'), as
- * net.Sockets, from the fds the manager passed at start. Each fd is checked to be a connected
- * stream socket before it is adopted; anything else is a SystemdError (fd left open).
+ * net.Sockets, from the fds the manager passed at start; `fd` narrows it to one. Each fd is checked
+ * to be a connected stream socket before any is adopted. Then FDSTOREREMOVE=1 for that name (unless
+ * `removeFromStore: false`), so that closing ours really closes the connection.
+ * @throws SystemdError `EINVAL` for a wrong kind (every fd left open), a bad option or a wrapper
+ *   (LISTEN_PID names another process); `EEXIST` for an fd already adopted; listenFds()'s errors
  */
-export function restoreConnections(name: string = DEFAULT_STORE_NAME, options: RestoreOptions = {}): Socket[] {
-  const stored = (options.fds ?? listenFds()).filter((entry) => entry.name === name);
-  for (const { fd } of stored) {
-    const info = fdInfo(fd);
-    if (info.kind !== 'socket' || (info.type !== undefined && info.type !== 'stream') || info.listening === true) {
-      throw new SystemdError(`fd ${fd} named ${JSON.stringify(name)} is not a connected stream socket`, 'ENOTCONN', {
-        variable: 'LISTEN_FDNAMES',
-        value: name,
-      });
+export function restoreConnections(options: RestoreOptions = {}): Socket[] {
+  const name = options.name ?? (options.fd === undefined ? DEFAULT_STORE_NAME : undefined);
+  const { fds, passed } = selectFds({ ...options, name }, 'connected-stream');
+  const allowHalfOpen = options.allowHalfOpen ?? false;
+  const sockets: Socket[] = [];
+  for (const { fd } of fds) {
+    claim(fd);
+    try {
+      sockets.push(new Socket({ fd, readable: true, writable: true, allowHalfOpen }));
+    } catch (error) {
+      release(fd);
+      throw error;
     }
   }
-  const allowHalfOpen = options.allowHalfOpen ?? false;
-  const sockets = stored.map(({ fd }) => new Socket({ fd, readable: true, writable: true, allowHalfOpen }));
-  if (sockets.length > 0 && options.removeFromStore !== false) notify.fdStoreRemove(name);
+  // An fd the process got some other way (not socket-activated) is not in the manager's store.
+  if (options.removeFromStore !== false && passed.length > 0) {
+    for (const stored of new Set(fds.map((f) => f.name))) notify.fdStoreRemove(stored);
+  }
   return sockets;
 }

@@ -1,10 +1,14 @@
 export { SystemdError } from './errors.js';
-export { listenFds, SD_LISTEN_FDS_START, type ListenFd, type ListenFdsOptions } from './listen-fds.js';
+export { parseListenEnvironment, SD_LISTEN_FDS_START, type ListenEnvironment, type ListenFd } from './listen-env.js';
+export { listenFds, activationState, type ListenFdsOptions } from './listen-fds.js';
 export { fdInfo, type FdInfo } from './fd-info.js';
-export { listen, listenAll, adoptDatagram, acceptedConnection, type ListenOptions, type Listening } from './adopt.js';
+export type { FdSelection } from './select-fd.js';
+export { listen, listenAll, type ListenOptions, type Listening, type ListeningAll } from './listeners.js';
+export { adoptDatagram } from './datagram.js';
+export { acceptedConnection } from './adopt.js';
 export { inetdConnection } from './inetd.js';
 export { notify, type NotifyFields, type NotifyOptions } from './notify.js';
 export { watchdogTimeout, startWatchdog, type WatchdogTimeout, type Watchdog } from './watchdog.js';
 export { isBooted, invocationId, underSystemd } from './service.js';
-export { storeConnections, restoreConnections, socketFd, DEFAULT_STORE_NAME, type StoreOptions, type RestoreOptions } from './fd-store.js';
+export { storeConnections, restoreConnections, DEFAULT_STORE_NAME, type StoreOptions, type RestoreOptions } from './fd-store.js';
 export { serveUntilStopped, type ServeOptions, type Serving } from './lifecycle.js';

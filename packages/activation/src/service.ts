@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { activatedByListenPid } from './listen-fds.js';
+import { listenPidNamedThisProcess } from './listen-fds.js';
 
 /** True when the system was booted with systemd (sd_booted(): /run/systemd/system is a directory). */
 export function isBooted(): boolean {
@@ -34,7 +34,7 @@ export function invocationId(env: NodeJS.ProcessEnv = process.env): string | und
  */
 export function underSystemd(env: NodeJS.ProcessEnv = process.env, pid: number = process.pid): boolean {
   const self = String(pid);
-  if (env.WATCHDOG_PID === self || (env === process.env && pid === process.pid ? activatedByListenPid() : env.LISTEN_PID === self)) {
+  if (env.WATCHDOG_PID === self || (env === process.env && pid === process.pid ? listenPidNamedThisProcess() : env.LISTEN_PID === self)) {
     return true;
   }
   if (env.SYSTEMD_EXEC_PID !== undefined) return env.SYSTEMD_EXEC_PID === self;

@@ -1,8 +1,10 @@
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { listen, listenAll } from '../src/listeners.js';
 import {
   activate,
   assertBuilt,
@@ -124,7 +126,14 @@ describe('listen() under systemd-socket-activate', () => {
   it('listenAll(): one server per activated listening socket', async () => {
     const r = await run((port) => ['-l', `127.0.0.1:${port}`, '-l', `127.0.0.1:${port + 1}`], 'all');
     await knock(r.port);
-    expect(await reported(r)).toEqual({ servers: 2 });
+    expect(await reported(r)).toEqual({
+      servers: 2,
+      activated: true,
+      fds: [
+        { fd: 3, name: 'unknown' },
+        { fd: 4, name: 'unknown' },
+      ],
+    });
     expect((await exchange({ port: r.port + 1 })).toString()).toBe(`port ${r.port + 1}`);
     // The knock above was accepted by the first server, which then closed.
     expect(await r.exited).toBe(0);
@@ -157,7 +166,184 @@ describe('listen() under systemd-socket-activate', () => {
   });
 });
 
+/** Resolves true when something accepts a TCP connection on 127.0.0.1:port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('a wrapper between the manager and node (LISTEN_PID names the wrapper)', () => {
+  let appDir: string;
+  beforeAll(() => {
+    // An npm package whose start script runs the daemon, the way `ExecStart=npm start` would.
+    appDir = path.join(dir, 'npm-app');
+    fs.mkdirSync(appDir, { recursive: true });
+    fs.writeFileSync(
+      path.join(appDir, 'package.json'),
+      JSON.stringify({
+        name: 'wrapped',
+        private: true,
+        scripts: { start: `node ${JSON.stringify(adoptFixture)} http fallback=$FALLBACK` },
+      }),
+    );
+  });
+
+  const wrappers: [string, (fallback: number) => string[]][] = [
+    // `; exit` keeps the shell from exec'ing node in its place (dash does that for a last command).
+    ['sh -c', (fallback) => ['sh', '-c', `node ${JSON.stringify(adoptFixture)} http fallback=${fallback}; exit $?`]],
+    ['npm start', (fallback) => ['env', `FALLBACK=${fallback}`, 'npm', '--prefix', appDir, '--silent', 'start']],
+    [
+      'a Node parent that spawns the app',
+      (fallback) => [
+        'node',
+        '-e',
+        `require('node:child_process').spawn(process.execPath, [${JSON.stringify(adoptFixture)}, 'http', 'fallback=${fallback}'], { stdio: 'inherit' }).on('exit', (c) => process.exit(c ?? 1))`,
+      ],
+    ],
+  ];
+
+  it.each(wrappers)('%s: listen() names LISTEN_PID, both pids and the fix; the fallback is not used', async (_, program) => {
+    const fallback = randomPort();
+    const r = await activate((port) => ['-l', `127.0.0.1:${port}`], program(fallback));
+    runs.push(r);
+    await knock(r.port);
+    const out = await reported(r);
+    expect(out.code).toBe('EINVAL');
+    expect(out.variable).toBe('LISTEN_PID');
+    // systemd-socket-activate exec'd the wrapper in its own place: the wrapper has its pid.
+    expect(out.error).toContain(`LISTEN_PID=${r.child.pid} names another process, not this one (pid ${out.pid})`);
+    expect(out.error).toContain('LISTEN_FDS="1"');
+    expect(out.error).toContain('Start node itself: ExecStart=');
+    expect(out.error).not.toContain('LISTEN_FDS is not set');
+    expect(out.pid).not.toBe(r.child.pid);
+    expect(await accepts(fallback)).toBe(false);
+  });
+});
+
+describe('every adopting function under a wrapper, and the selection rules', () => {
+  it('sh -c: listenAll, adoptDatagram, acceptedConnection and restoreConnections all name LISTEN_PID; listenFds() is []', async () => {
+    const r = await activate(
+      (port) => ['-l', `127.0.0.1:${port}`],
+      ['sh', '-c', `node ${JSON.stringify(adoptFixture)} every-adopter fallback=${randomPort()}; exit $?`],
+    );
+    runs.push(r);
+    await knock(r.port);
+    const out = await reported(r);
+    const refused = { code: 'EINVAL', variable: 'LISTEN_PID' };
+    expect(out).toEqual({
+      pid: out.pid,
+      listenFds: [],
+      meantForOther: { listenPid: r.child.pid, pid: out.pid, listenFds: '1' },
+      listenAll: refused,
+      adoptDatagram: refused,
+      acceptedConnection: refused,
+      restoreConnections: refused,
+    });
+  });
+
+  it('fd: must be a passed fd, with the name when both are given; the one chosen is adopted', async () => {
+    const r = await run((port) => ['-l', `127.0.0.1:${port}`, '-l', `127.0.0.1:${port + 1}`, '--fdname=a:b'], 'select');
+    await knock(r.port);
+    const out = await reported(r);
+    expect(out.notPassed).toMatchObject({ code: 'EINVAL', variable: 'fd' });
+    expect(out.notPassed.error).toContain('fd=9: expected one of the fds passed by the service manager: fd 3 "a", fd 4 "b"');
+    expect(out.nameMismatch).toMatchObject({ code: 'EINVAL', variable: 'fd' });
+    expect(out.nameMismatch.error).toContain('fd 3 is named "a"');
+    expect(out.byFd).toEqual({ activated: true, fd: 4, name: 'b' });
+    expect(out.badFd).toMatchObject({ code: 'EINVAL', variable: 'fd' });
+    expect((await exchange({ port: r.port + 1 })).toString()).toBe('by fd');
+  });
+});
+
+describe('node:cluster workers under systemd-socket-activate (no library call in the primary)', () => {
+  it.each([[[]], [['read']]])(
+    'workers serve on the activated socket through the primary, the activating request included (%j)',
+    async (args) => {
+      const fallback = randomPort();
+      const r = await activate((port) => ['-l', `127.0.0.1:${port}`], ['node', fixture('fixture-cluster.mjs'), String(fallback), ...args]);
+      runs.push(r);
+      try {
+        const first = await get(r.port, '/'); // wakes systemd-socket-activate: this request waits in the queue
+        const workerLines = (): any[] => (jsonLines(r.stderr()) as any[]).filter((line) => line.worker !== undefined);
+        await waitFor(() => workerLines().length >= 2, 20_000, `two workers listening (stderr: ${r.stderr()})`);
+        const pids = new Set([first.body]);
+        for (let i = 0; i < 6; i++) pids.add((await get(r.port, '/')).body);
+        const reports = jsonLines(r.stderr()) as any[];
+        const workers = workerLines();
+        expect(workers).toHaveLength(2);
+        for (const worker of workers) expect(worker).toMatchObject({ activated: true, fd: 3, name: 'unknown' });
+        if (args.length > 0) expect(reports[0]).toEqual({ primaryRead: [{ fd: 3, name: 'unknown' }] });
+        expect(first.status).toBe(200);
+        // Round-robin, Node's default on Linux: both workers answer.
+        expect([...pids].sort()).toEqual(workers.map((w) => String(w.worker)).sort());
+        expect(await accepts(fallback)).toBe(false);
+      } finally {
+        r.child.kill('SIGTERM');
+        await r.exited;
+      }
+    },
+  );
+
+  it('a unix stream socket: every worker listens through the primary (no EEXIST) and requests are served', async () => {
+    const socketPath = path.join(dir, 'cluster.sock');
+    const r = await activate(() => ['-l', socketPath], ['node', fixture('fixture-cluster.mjs'), String(randomPort())]);
+    runs.push(r);
+    try {
+      const workerLines = (): any[] => (jsonLines(r.stderr()) as any[]).filter((line) => line.worker !== undefined);
+      const first = await getUnix(socketPath);
+      await waitFor(() => workerLines().length >= 2, 20_000, `two workers reporting (stderr: ${r.stderr()})`);
+      for (const worker of workerLines()) expect(worker).toMatchObject({ activated: true, fd: 3 });
+      const bodies = [first, ...(await Promise.all([1, 2, 3].map(() => getUnix(socketPath))))];
+      const workers = workerLines().map((w) => String(w.worker));
+      for (const body of bodies) expect(workers).toContain(body);
+    } finally {
+      r.child.kill('SIGTERM');
+      await r.exited;
+    }
+  });
+});
+
+function getUnix(socketPath: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ socketPath, path: '/' }, (response) => {
+        let body = '';
+        response.setEncoding('utf8').on('data', (d: string) => (body += d));
+        response.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+}
+
 describe('listen() without activation', () => {
+  it('listenAll keeps the server type and says it used the fallback; Listening narrows on activated', async () => {
+    const result = await listenAll(() => http.createServer(), { fallback: { host: '127.0.0.1', port: 0 } });
+    try {
+      expectTypeOf(result.servers).toEqualTypeOf<http.Server[]>();
+      expect(result.activated).toBe(false);
+      expect(result.fds).toEqual([]);
+      expect(result.servers).toHaveLength(1);
+      expect(result.servers[0]).toBeInstanceOf(http.Server);
+      expect(result.servers[0]!.listening).toBe(true);
+    } finally {
+      for (const server of result.servers) server.close();
+    }
+    const server = http.createServer();
+    const listening = await listen(server, { fallback: { host: '127.0.0.1', port: 0 } });
+    server.close();
+    expect(listening).toEqual({ activated: false });
+    if (listening.activated) {
+      expectTypeOf(listening.fd).toEqualTypeOf<number>();
+      expectTypeOf(listening.name).toEqualTypeOf<string>();
+    }
+  });
+
   it('uses the fallback when not activated', async () => {
     for (let attempt = 0; attempt < 8; attempt++) {
       const port = randomPort();

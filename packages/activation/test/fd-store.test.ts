@@ -9,7 +9,8 @@ import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { restoreConnections, socketFd, storeConnections } from '../src/fd-store.js';
+import { restoreConnections, storeConnections } from '../src/fd-store.js';
+import { readControl, socketFd } from '../src/stream-handle.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const packageRoot = path.resolve(here, '..');
@@ -261,15 +262,18 @@ describe('restoreConnections', () => {
   it('adopts a stored connection in a new process, which then serves it, and removes it from the store', async () => {
     const { receiver, pair } = await setup();
     const library = transpileLibrary();
-    // The child gets the connection as fd 3, the way the manager passes stored fds.
+    // The child gets the connection as fd 3 with LISTEN_* naming it, the way the manager passes stored fds.
     const child = spawn(
-      process.execPath,
+      'sh',
       [
+        '-c',
+        'exec env LISTEN_PID=$$ LISTEN_FDS=1 LISTEN_FDNAMES=handover "$0" "$@"',
+        process.execPath,
         '--input-type=module',
         '-e',
         `
       import { restoreConnections } from ${JSON.stringify(library)};
-      const sockets = restoreConnections('handover', { fds: [{ fd: 0, name: 'stdin' }, { fd: 3, name: 'handover' }] });
+      const sockets = restoreConnections({ name: 'handover' });
       process.stdout.write(sockets.length + '\\n');
       for (const s of sockets) s.setEncoding('utf8').on('data', (d) => s.end('pid ' + process.pid + ' got ' + d));
     `,
@@ -291,13 +295,39 @@ describe('restoreConnections', () => {
   it('refuses a listening socket under the name and leaves it open', async () => {
     const { pair } = await setup();
     const fd = socketFd(pair.server);
-    expect(() => restoreConnections('handover', { fds: [{ fd, name: 'handover' }] })).toThrow(
-      expect.objectContaining({ code: 'ENOTCONN', variable: 'LISTEN_FDNAMES' }),
+    // One kind check for every adopting function: EINVAL naming the fd (was ENOTCONN naming LISTEN_FDNAMES).
+    expect(() => restoreConnections({ fd })).toThrow(
+      expect.objectContaining({ code: 'EINVAL', variable: 'fd', message: expect.stringContaining('expected a connected stream socket') }),
     );
     expect(fs.fstatSync(fd).isSocket()).toBe(true);
   });
 
   it('returns nothing when no fd has the name', () => {
-    expect(restoreConnections('handover', { fds: [{ fd: 0, name: 'stdin' }] })).toEqual([]);
+    expect(restoreConnections({ name: 'handover' })).toEqual([]);
+  });
+});
+
+describe('the socket handle internals storing relies on (stream-handle.ts)', () => {
+  it("this Node's sockets have them: fd, and a read switch that stops and restarts libuv", async () => {
+    const { pair } = await setup();
+    expect(socketFd(pair.serverSide)).toBeGreaterThan(2);
+    const reads = readControl(pair.serverSide)!;
+    expect(reads.reading).toBe(true);
+    reads.stop();
+    expect(reads.reading).toBe(false);
+    reads.start();
+    expect(reads.reading).toBe(true);
+    const echoed = readUntil(pair.client, 'back');
+    pair.serverSide.once('data', () => pair.serverSide.write('back'));
+    pair.client.write('x');
+    expect(await echoed).toBe('back');
+  });
+
+  it('a Node whose handles differ gets ENOTSUP naming what is missing, not a silent misbehaviour', () => {
+    const differing = { _handle: { fd: 7, reading: true } } as unknown as net.Socket;
+    expect(() => readControl(differing)).toThrow(
+      expect.objectContaining({ code: 'ENOTSUP', message: expect.stringContaining('readStop()/readStart()') }),
+    );
+    expect(() => socketFd({ _handle: {} } as unknown as net.Socket)).toThrow(expect.objectContaining({ code: 'ENOTSUP' }));
   });
 });

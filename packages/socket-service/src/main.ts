@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import { listenAll, listenFds, notify, serveUntilStopped, startWatchdog } from '@sdnode/activation';
+import { type ListeningAll, listenAll, notify, serveUntilStopped, startWatchdog } from '@sdnode/activation';
 import { fail, fallbackPort, idleTimeoutMs } from './options.js';
 
 const port = fallbackPort();
@@ -8,8 +8,7 @@ listenAll(() => createServer((socket) => socket.end('This is a test\n')), {
   fallback: { port, host: '127.0.0.1' },
 }).then(serve, fail);
 
-function serve(servers: Server[]): void {
-  const activated = listenFds().length > 0;
+function serve({ servers, activated }: ListeningAll<Server>): void {
   const where = activated ? 'activated socket' : `127.0.0.1:${port} (not socket-activated)`;
 
   notify.ready(`Serving on ${where}`);

@@ -2,11 +2,11 @@
 // and serves one client before exiting.
 import http from 'node:http';
 import net from 'node:net';
-import { acceptedConnection, adoptDatagram, listen, listenAll, listenFds } from '../../dist/index.js';
+import { acceptedConnection, activationState, adoptDatagram, listen, listenAll, listenFds, restoreConnections } from '../../dist/index.js';
 
 const [mode, ...args] = process.argv.slice(2);
 const report = (value) => process.stderr.write(`${JSON.stringify(value)}\n`);
-const failure = (error) => ({ error: error.message, code: error.code });
+const failure = (error) => ({ error: error.message, code: error.code, variable: error.variable, pid: process.pid });
 const option = (name) => {
   const arg = args.find((a) => a.startsWith(`${name}=`));
   return arg === undefined ? undefined : arg.slice(name.length + 1);
@@ -52,7 +52,7 @@ switch (mode) {
       });
       return server;
     }, options).then(
-      (servers) => report({ servers: servers.length }),
+      (result) => report({ servers: result.servers.length, activated: result.activated, fds: result.fds }),
       (error) => report(failure(error)),
     );
     break;
@@ -76,10 +76,10 @@ switch (mode) {
     // A datagram socket offered to listen(): refused before Node sees it, then still usable as UDP.
     const [fd] = listenFds();
     const server = net.createServer();
-    listen(server, { fds: [fd] }).then(
+    listen(server, { fd: fd.fd }).then(
       () => report({ error: 'listen() accepted a datagram socket' }),
       (error) => {
-        const socket = adoptDatagram(fd);
+        const socket = adoptDatagram({ fd: fd.fd });
         socket.on('message', (message, from) => socket.send(`still open ${message}`, from.port, from.address, () => socket.close()));
         report({ refused: failure(error), address: socket.address() });
       },
@@ -106,6 +106,51 @@ switch (mode) {
     } catch (error) {
       report(failure(error));
     }
+    break;
+  }
+  case 'every-adopter': {
+    // What each adopting function says, and what listenFds() and the kept state say.
+    const outcome = (call) => {
+      try {
+        call();
+        return 'adopted';
+      } catch (error) {
+        return { code: error.code, variable: error.variable };
+      }
+    };
+    const all = await listenAll(() => net.createServer(), options).then(
+      () => 'adopted',
+      (error) => ({ code: error.code, variable: error.variable }),
+    );
+    report({
+      pid: process.pid,
+      listenFds: listenFds(),
+      meantForOther: activationState().meantForOther,
+      listenAll: all,
+      adoptDatagram: outcome(() => adoptDatagram()),
+      acceptedConnection: outcome(() => acceptedConnection()),
+      restoreConnections: outcome(() => restoreConnections()),
+    });
+    break;
+  }
+  case 'select': {
+    // The selection rules, on two passed listening sockets named a and b.
+    const outcome = (call) =>
+      call().then(
+        (result) => result,
+        (error) => ({ code: error.code, variable: error.variable, error: error.message }),
+      );
+    report({
+      notPassed: await outcome(() => listen(net.createServer(), { fd: 9 })),
+      nameMismatch: await outcome(() => listen(net.createServer(), { fd: 3, name: 'b' })),
+      byFd: await outcome(() =>
+        listen(
+          net.createServer((s) => s.end('by fd')),
+          { fd: 4 },
+        ),
+      ),
+      badFd: await outcome(() => listen(net.createServer(), { fd: -1 })),
+    });
     break;
   }
   default:
