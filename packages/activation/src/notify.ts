@@ -88,8 +88,9 @@ function sendWithSystemdNotify(socket: string, message: string): void {
   if (!fallbackWarned) {
     fallbackWarned = true;
     process.emitWarning(
-      `notifications are sent by a systemd-notify child process because the native part did not load ` +
-        `(${nativeLoadError()}); the unit needs NotifyAccess=all for systemd to accept them`,
+      'notifications are sent by a systemd-notify child process instead of the native part: the unit needs ' +
+        'NotifyAccess=all (they come from another pid), each one blocks the process for 11-20 ms, and passing fds ' +
+        `(fd store, BARRIER=1) is not available. Why: ${nativeLoadError()}`,
       { code: 'SDNODE_NOTIFY_FALLBACK' },
     );
   }
