@@ -1,5 +1,6 @@
 import type { Server, Socket } from 'node:net';
 import { invalid } from './errors.js';
+import { closeHttpConnectionsOnStop } from './http-stop.js';
 import { notify } from './notify.js';
 
 /** How long a connection may stay silent by default before it is dropped. */
@@ -96,6 +97,7 @@ export function serveUntilStopped(servers: Server[], options: ServeOptions = {})
     // below, out before an exit. The listening sockets are closed before anyone is told, so that
     // whoever sees STOPPING=1 finds them closed.
     for (const server of servers) server.close(() => --closing === 0 && setImmediate(onStopped));
+    for (const closeHttpConnections of httpClosers) closeHttpConnections();
     options.onStopping?.(status, reason);
     try {
       notify.stopping(status);
@@ -106,6 +108,7 @@ export function serveUntilStopped(servers: Server[], options: ServeOptions = {})
   }
 
   for (const server of servers) server.on('connection', track);
+  const httpClosers = servers.map(closeHttpConnectionsOnStop);
   for (const signal of signals) process.on(signal, onSignal);
   armIdle();
 

@@ -36,45 +36,71 @@ let loaded: { binding: NativeBinding | undefined; error: string | undefined } | 
 /**
  * Loads the prebuilt binary shipped in `prebuilds/` (no install step, no
  * compiler on the user's machine). Tried in order: the glibc build, then the
- * musl one; the first that loads wins. The result, success or not, is kept for
- * the life of the process. `SDNODE_NO_NATIVE=1` turns the native part off.
+ * musl one; the first that loads wins. `SDNODE_NATIVE_PATH` names the binary
+ * (or the folder holding it) instead, for a bundle deployed without the
+ * package. The result, success or not, is kept for the life of the process.
+ * `SDNODE_NO_NATIVE=1` turns the native part off. Throws nothing: why it did
+ * not load is `nativeLoadError()`.
  */
 export function loadNative(): NativeBinding | undefined {
   loaded ??= load();
   return loaded.binding;
 }
 
-/** Why `loadNative()` returned undefined (undefined when it loaded). */
+/** Why `loadNative()` returned undefined, and how to fix it (undefined when it loaded). */
 export function nativeLoadError(): string | undefined {
   loaded ??= load();
   return loaded.error;
 }
+
+const FIX =
+  "copy the package's prebuilds/ folder next to the bundled file, or set SDNODE_NATIVE_PATH to the sdnode.node file (or its folder)";
 
 function load(): { binding: NativeBinding | undefined; error: string | undefined } {
   if (process.env.SDNODE_NO_NATIVE === '1') {
     return { binding: undefined, error: 'the native part is disabled by SDNODE_NO_NATIVE=1' };
   }
   const platform = `${process.platform}-${process.arch}`;
+  const override = process.env.SDNODE_NATIVE_PATH;
+  if (override) {
+    const file = override.endsWith('.node') ? override : join(override, 'sdnode.node');
+    const failure = existsSync(file) ? dlopen(file) : 'not found';
+    if (typeof failure !== 'string') return { binding: failure, error: undefined };
+    return {
+      binding: undefined,
+      error: `SDNODE_NATIVE_PATH=${override}: ${file}: ${failure} (expected the sdnode.node of prebuilds/${platform})`,
+    };
+  }
+  const searched: string[] = [];
   const failures: string[] = [];
   for (const packageRoot of packageRoots()) {
+    searched.push(packageRoot);
     for (const variant of [platform, `${platform}-musl`]) {
       const file = join(packageRoot, 'prebuilds', variant, 'sdnode.node');
-      if (!existsSync(file)) {
-        failures.push(`${file}: not found`);
-        continue;
-      }
-      // process.dlopen, not require(): the binary's path is known, and require's resolution and
-      // error handling cost more than loading the binary itself, on every daemon's start path.
-      const module = { exports: {} };
-      try {
-        process.dlopen(module, file);
-        return { binding: withErrnoNames(module.exports as NativeBinding), error: undefined };
-      } catch (error) {
-        failures.push(`${file}: ${(error as Error).message}`);
-      }
+      if (!existsSync(file)) continue;
+      const failure = dlopen(file);
+      if (typeof failure !== 'string') return { binding: failure, error: undefined };
+      failures.push(`${file}: ${failure}`);
     }
   }
-  return { binding: undefined, error: `no prebuilt native binary loads for ${platform}: ${failures.join('; ')}` };
+  const found = failures.length > 0 ? `; ${failures.join('; ')}` : '';
+  return {
+    binding: undefined,
+    error: `no prebuilt native binary loads for ${platform} (prebuilds/ looked for in ${searched.join(', ')}${found}); to fix it, ${FIX}`,
+  };
+}
+
+/** The binding, or why it does not load. */
+function dlopen(file: string): NativeBinding | string {
+  // process.dlopen, not require(): the binary's path is known, and require's resolution and
+  // error handling cost more than loading the binary itself, on every daemon's start path.
+  const module = { exports: {} };
+  try {
+    process.dlopen(module, file);
+    return withErrnoNames(module.exports as NativeBinding);
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 /**
@@ -101,16 +127,16 @@ function withErrnoNames(raw: NativeBinding): NativeBinding {
 
 /**
  * Where prebuilds/ may be: one level above this module (dist/index.js, dist/index.cjs and src/native.ts all
- * sit there), then, when this code is inlined into another package's bundle, the library as installed in a
- * node_modules folder above the bundle (looked up as Node would, without require.resolve's cost).
+ * sit there); when this code is inlined into a bundle, next to the bundle, then the library as installed
+ * in a node_modules folder above it (looked up as Node would, without require.resolve's cost).
  */
 function* packageRoots(): Generator<string> {
   // The CommonJS builds define import.meta.dirname as __dirname; a bundler that leaves it empty
-  // gets the node_modules lookup from the main script's directory.
-  const here: string | undefined = import.meta.dirname;
-  if (here !== undefined) yield resolve(here, '..');
-  const start = here ?? dirname(resolve(process.argv[1] ?? '.'));
-  for (let dir = start; ; dir = dirname(dir)) {
+  // (esbuild, ES module source to CommonJS output) gets the main script's directory.
+  const here: string = import.meta.dirname ?? dirname(resolve(process.argv[1] ?? '.'));
+  yield resolve(here, '..');
+  yield here;
+  for (let dir = here; ; dir = dirname(dir)) {
     const installed = join(dir, 'node_modules', '@sdnode', 'activation');
     if (existsSync(installed)) yield installed;
     if (dirname(dir) === dir) return;

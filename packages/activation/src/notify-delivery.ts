@@ -191,8 +191,9 @@ function sendWithSystemdNotify(address: string, message: string, coalescible: bo
   if (!fallbackAnnounced) {
     fallbackAnnounced = true;
     process.emitWarning(
-      `notifications are sent by a systemd-notify child process because the native part did not load ` +
-        `(${nativeLoadError()}); the unit needs NotifyAccess=all for systemd to accept them`,
+      'notifications are sent by a systemd-notify child process instead of the native part: the unit needs ' +
+        'NotifyAccess=all (they come from another pid), each one costs a process start (11-20 ms), and passing fds ' +
+        `(fd store, BARRIER=1) is not available. Why: ${nativeLoadError()}`,
       { code: 'SDNODE_NOTIFY_FALLBACK' },
     );
   }

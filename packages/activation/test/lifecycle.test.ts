@@ -110,7 +110,7 @@ const children: Child[] = [];
 const clients: net.Socket[] = [];
 
 beforeAll(() => {
-  dir = transpiledLibrary(['errors', 'native', 'notify', 'lifecycle']);
+  dir = transpiledLibrary(['errors', 'native', 'notify', 'http-stop', 'lifecycle']);
   writeFileSync(path.join(dir, 'server.mjs'), CHILD);
 });
 afterEach(() => {

@@ -1,0 +1,80 @@
+// What the READMEs show of the examples: the "With your framework" excerpts are verbatim in the
+// files they name, and the plain-Node program of both READMEs runs as written, as an ES module
+// (app.mjs) and as CommonJS (app.js in a project made by `npm init -y`), under systemd-socket-activate.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { activate } from '../helpers/launch.js';
+import { REPO_ROOT, stopAll } from '../helpers/processes.js';
+
+interface Block {
+  readme: string;
+  marker: string;
+  body: string;
+}
+
+/** The blocks of a README marked `<!-- KIND: VALUE -->` right before their fence. */
+function marked(readme: string, kind: string): Block[] {
+  const text = fs.readFileSync(path.join(REPO_ROOT, readme), 'utf8');
+  const pattern = new RegExp(`<!-- ${kind}: ([^>]*?) -->\\n\`\`\`js\\n([\\s\\S]*?)\`\`\``, 'g');
+  return [...text.matchAll(pattern)].map((m) => ({ readme, marker: m[1] ?? '', body: m[2] ?? '' }));
+}
+
+// In the README's order.
+const EXAMPLES = ['express', 'koa', 'fastify', 'hono', 'https', 'http2'];
+const READMES = ['README.md', 'packages/activation/README.md'];
+
+afterEach(stopAll);
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'sdnode-readme-apps-'));
+afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+describe('README "With your framework"', () => {
+  const excerpts = marked('README.md', 'example');
+
+  it('has an excerpt of each example', () => {
+    expect(excerpts.map((b) => b.marker)).toEqual(EXAMPLES.map((name) => `examples/${name}/server.mjs`));
+  });
+
+  it.each(excerpts.map((b) => [b.marker, b] as const))('the excerpt of %s is verbatim in that file', (_name, block) => {
+    expect(fs.readFileSync(path.join(REPO_ROOT, block.marker), 'utf8')).toContain(block.body);
+  });
+});
+
+/** GET / on 127.0.0.1:port: the body. */
+function get(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 20_000 }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve(body));
+    });
+    request.on('timeout', () => request.destroy(new Error(`no answer from ${port}`)));
+    request.on('error', reject);
+  });
+}
+
+describe.each(READMES)('%s: the plain-Node program', (readme) => {
+  const apps = marked(readme, 'app');
+
+  it('is shown as an ES module and as CommonJS', () => {
+    expect(apps.map((b) => b.marker)).toEqual(['app.mjs', 'app.js']);
+  });
+
+  it.each(apps.map((b) => [b.marker, b] as const))('%s runs as written under systemd-socket-activate', async (file, block) => {
+    const project = fs.mkdtempSync(path.join(scratch, 'project-'));
+    execFileSync('npm', ['init', '-y'], { cwd: project, stdio: 'ignore' });
+    const manifest = JSON.parse(fs.readFileSync(path.join(project, 'package.json'), 'utf8')) as { type?: string };
+    expect(manifest.type ?? 'commonjs').toBe('commonjs');
+    fs.mkdirSync(path.join(project, 'node_modules', '@sdnode'), { recursive: true });
+    fs.symlinkSync(path.join(REPO_ROOT, 'packages', 'activation'), path.join(project, 'node_modules', '@sdnode', 'activation'));
+    fs.writeFileSync(path.join(project, file), block.body);
+    const { process: app, port } = await activate([], [process.execPath, path.join(project, file)]);
+    expect(await get(port)).toBe('hello\n');
+    expect(await get(port)).toBe('hello\n');
+    expect(app.alive, app.stderr).toBe(true);
+  });
+});
