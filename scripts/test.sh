@@ -41,11 +41,14 @@ done
 # One plain summary line that any CI can read.
 node -e '
   const fs = require("node:fs");
-  const t = { passed: 0, failed: 0, skipped: 0 };
+  const t = { passed: 0, failed: 0, skipped: 0, files: 0 };
   for (const f of fs.readdirSync(".cache").filter((f) => /^vitest-.*\.json$/.test(f))) {
     const r = JSON.parse(fs.readFileSync(`.cache/${f}`, "utf8"));
     t.passed += r.numPassedTests; t.failed += r.numFailedTests; t.skipped += r.numPendingTests + r.numTodoTests;
+    // A file whose set-up failed reports its tests as skipped, not failed: count it apart.
+    t.files += r.testResults.filter((file) => file.status === "failed" && !file.assertionResults.some((a) => a.status === "failed")).length;
   }
-  console.log(`tests: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped`);
+  const files = t.files ? `, ${t.files} test file${t.files === 1 ? "" : "s"} failed before their tests` : "";
+  console.log(`tests: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped${files}`);
 ' || true
 exit "$status"
