@@ -1,5 +1,5 @@
 import type dgram from 'node:dgram';
-import { Socket, type ListenOptions as NetListenOptions, type Server } from 'node:net';
+import type { ListenOptions as NetListenOptions, Server } from 'node:net';
 import { SystemdError } from './errors.js';
 import { fdInfo, type FdInfo } from './fd-info.js';
 import { listenFds, type ListenFd } from './listen-fds.js';
@@ -103,47 +103,6 @@ export function adoptDatagram(fd?: number | ListenFd): dgram.Socket {
   return socket;
 }
 
-/**
- * The connection of an `Accept=yes` service (`systemd-socket-activate --accept`): the fd named
- * `connection`, else the single connected stream socket among listenFds(), else `options.fd`.
- */
-export function acceptedConnection(options: { fd?: number } = {}): Socket {
-  const fds = listenFds();
-  const named = fds.find((f) => f.name === 'connection');
-  let info = named === undefined ? undefined : fdInfo(named.fd);
-  if (info === undefined && fds.length > 0) {
-    const connected = fds.map((f) => fdInfo(f.fd)).filter(isConnectedStream);
-    if (connected.length > 1) {
-      throw new SystemdError(
-        `${connected.length} connected stream sockets were passed (${connected.map((i) => i.fd).join(', ')}): name the connection fd "connection" or pass { fd }`,
-        'EINVAL',
-      );
-    }
-    info = connected[0];
-  }
-  if (info === undefined && options.fd !== undefined) info = fdInfo(options.fd);
-  if (info === undefined) {
-    throw new SystemdError(
-      fds.length === 0
-        ? 'no accepted connection: LISTEN_FDS is not set for this process; run with systemd-socket-activate --accept or a socket unit with Accept=yes'
-        : `no accepted connection among the passed fds (${fds.map((f) => `${f.fd} "${f.name}"`).join(', ')}): Accept=yes passes one connected stream socket`,
-      'ENOENT',
-      { variable: 'LISTEN_FDS' },
-    );
-  }
-  if (!isConnectedStream(info)) {
-    throw wrongKind(info, 'a connected stream socket (Accept=yes, systemd-socket-activate --accept)');
-  }
-  const { fd } = info;
-  claim(fd);
-  try {
-    return new Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
-  } catch (error) {
-    adopted.delete(fd);
-    throw error;
-  }
-}
-
 /** The listening stream sockets the options select; wrong kinds are an error only when explicitly selected. */
 function selectListeners(options: ListenOptions): ListenFd[] {
   const fds = options.fds ?? listenFds();
@@ -222,7 +181,8 @@ function singleDatagram(): ListenFd {
   );
 }
 
-function claim(fd: number): void {
+/** Marks `fd` as handed to a Node object; throws SystemdError EEXIST when it already was. */
+export function claim(fd: number): void {
   if (adopted.has(fd)) {
     throw new SystemdError(`fd ${fd} was already adopted by this process: each fd can be given to one Node object only`, 'EEXIST', {
       variable: 'fd',
@@ -232,6 +192,11 @@ function claim(fd: number): void {
   adopted.add(fd);
 }
 
+/** Undoes claim() when the adoption failed before Node took the fd. */
+export function releaseClaim(fd: number): void {
+  adopted.delete(fd);
+}
+
 /** Unknown family/type (no native part, other network namespace): trusted, as systemd passes what the unit asks for. */
 function isListeningStream(info: FdInfo): boolean {
   if (info.kind !== 'socket') return false;
@@ -239,13 +204,8 @@ function isListeningStream(info: FdInfo): boolean {
   return info.type === 'stream' && info.listening === true;
 }
 
-function isConnectedStream(info: FdInfo): boolean {
-  if (info.kind !== 'socket') return false;
-  if (info.type === undefined) return true;
-  return info.type === 'stream' && info.listening === false;
-}
-
-function wrongKind(info: FdInfo, expected: string, name?: string): SystemdError {
+/** The error for an fd of the wrong kind, which is left open. */
+export function wrongKind(info: FdInfo, expected: string, name?: string): SystemdError {
   return new SystemdError(
     `fd ${info.fd}${name === undefined ? '' : ` ("${name}")`} is ${describe(info)}: expected ${expected}; the fd was left open`,
     'EINVAL',

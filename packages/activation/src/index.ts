@@ -1,8 +1,9 @@
 export { SystemdError } from './errors.js';
 export { listenFds, SD_LISTEN_FDS_START, type ListenFd, type ListenFdsOptions } from './listen-fds.js';
 export { fdInfo, type FdInfo } from './fd-info.js';
-export { listen, listenAll, adoptDatagram, acceptedConnection, type ListenOptions, type Listening } from './adopt.js';
-export { inetdConnection } from './inetd.js';
+export { listen, listenAll, adoptDatagram, type ListenOptions, type Listening } from './adopt.js';
+export { acceptedConnection, inetdConnection, serveConnection, type ServeConnectionOptions } from './connection.js';
+export type { Connection, ConnectionPolicy } from './connection-policy.js';
 export { notify, type NotifyFields, type NotifyOptions } from './notify.js';
 export { watchdogUsec, keepAlive, type KeepAlive } from './watchdog.js';
 export { isBooted, invocationId, underSystemd } from './service.js';
