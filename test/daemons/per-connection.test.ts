@@ -1,11 +1,16 @@
 // Modes 2 and 3 end to end: their launch scripts under a real systemd-socket-activate -a
 // (mode 3 with --inetd), one daemon process per connection.
 import { afterEach, describe, expect, it } from 'vitest';
+import { Trickler } from '../../packages/activation/test/helpers/trickler.js';
 import { connectAndReset, connectPaused, readToEnd, request } from '../helpers/client.js';
 import { launch, type Mode } from '../helpers/launch.js';
 import { type Running, stopAll } from '../helpers/processes.js';
 
-afterEach(stopAll);
+const tricklers: Trickler[] = [];
+afterEach(async () => {
+  for (const trickler of tricklers.splice(0)) trickler.destroy();
+  await stopAll();
+});
 
 /** systemd-socket-activate reports each child's exit as "Child PID died with code N". */
 function childExits(launcher: Running): string[] {
@@ -32,6 +37,17 @@ describe.each(modes)('%s under its launch script', (mode, message) => {
   it('reads and drops what the client sends, and still delivers the whole reply', async () => {
     const { port } = await launch(mode);
     expect(await request(port, { send: 'x'.repeat(1 << 20) })).toBe(message);
+  });
+
+  it('a client that keeps sending after the reply holds its process only for the linger time (5 s)', async () => {
+    const { process: launcher, port } = await launch(mode);
+    const trickler = await Trickler.open(port, { everyMs: 1000 });
+    tricklers.push(trickler);
+    // Every byte resets the 30 s silence timeout: without the linger bound the process would stay.
+    expect(await launcher.waitForStderr(/^Child \d+ died with code \d+$/m, 15_000)).toBe(true);
+    expect(childExits(launcher)).toEqual(['0']);
+    expect(await trickler.gone).toMatch(/^(EPIPE|ECONNRESET|close)$/);
+    expect(launcher.stderrLines(`${mode}:`)).toEqual([]);
   });
 
   it('a client that resets or never reads does not break the next client', async () => {

@@ -101,7 +101,8 @@ suite('the shipped units under a real systemd manager', () => {
       try {
         await waitFor('three answers', () => (held.every((c) => c.ended) ? true : undefined));
         for (const c of held) expect(c.data).toBe(MODE2.answer);
-        // The instances stay while their clients keep the connection open; each is named after it.
+        // The instances stay while their clients keep the connection open (for the daemons' linger
+        // time, 5 s, after the answer); each is named after its connection.
         const units = (await bed.systemctl('list-units', '--plain', '--no-legend', `${MODE2.template}*`))
           .trim()
           .split('\n')

@@ -1,4 +1,4 @@
-import type dgram from 'node:dgram';
+import type { Socket as UdpSocket } from 'node:dgram';
 import { claim, release } from './adopted-fds.js';
 import { SystemdError } from './errors.js';
 import { describePassed, type FdSelection, selectFds } from './select-fd.js';
@@ -12,7 +12,7 @@ import { describePassed, type FdSelection, selectFds } from './select-fd.js';
  *   (no Node core API adopts one); `EAFNOSUPPORT` when the family cannot be read; `EEXIST` for an fd
  *   already adopted
  */
-export function adoptDatagram(selection: FdSelection = {}): dgram.Socket {
+export function adoptDatagram(selection: FdSelection = {}): UdpSocket {
   const selected = selectFds(selection, 'datagram');
   const { passed } = selected;
   if (selected.fds.length !== 1) {

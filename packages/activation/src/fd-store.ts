@@ -1,15 +1,13 @@
 import { Socket } from 'node:net';
 import { claim, release } from './adopted-fds.js';
 import { invalid, SystemdError } from './errors.js';
+import { MAX_FDS_PER_MESSAGE } from './limits.js';
 import { notify } from './notify.js';
 import { type FdSelection, selectFds } from './select-fd.js';
 import { readControl, socketFd } from './stream-handle.js';
 
 /** The name connections are stored under when none is given. */
 export const DEFAULT_STORE_NAME = 'handover';
-
-// The kernel's limit on fds in one SCM_RIGHTS message (SCM_MAX_FD).
-const MAX_FDS_PER_MESSAGE = 253;
 
 export interface StoreOptions {
   /** FDNAME the connections are stored under; the next instance asks for them by it. */

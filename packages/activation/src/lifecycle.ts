@@ -1,15 +1,16 @@
 import type { Server, Socket } from 'node:net';
+import { checkDelay, type ConnectionPolicy, connectionPolicy, guardConnection } from './connection-policy.js';
 import { invalid } from './errors.js';
 import { closeHttpConnectionsOnStop } from './http-stop.js';
 import { notify } from './notify.js';
 
-/** How long a connection may stay silent by default before it is dropped. */
-export const DEFAULT_SILENCE_TIMEOUT_MS = 30_000;
+/**
+ * How long a graceful stop waits for the open connections by default: well under systemd's
+ * TimeoutStopSec= (90 s), so that the process, not SIGKILL, ends the stop and says what it cut.
+ */
+export const DEFAULT_STOP_DEADLINE_MS = 10_000;
 
-// setTimeout silently turns longer delays into 1 ms.
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-export interface ServeOptions {
+export interface ServeOptions extends ConnectionPolicy {
   /** Signals that start a graceful stop, the signal's name being the reason. Default SIGTERM and SIGINT. */
   signals?: NodeJS.Signals[];
   /**
@@ -18,16 +19,20 @@ export interface ServeOptions {
    */
   idleTimeoutMs?: number | undefined;
   /**
-   * Drop a connection after this long with nothing read or written, so that a client that never
-   * reads or never closes cannot hold a stop forever. Default 30 000; 0 turns it off.
+   * How long the stop lets open connections finish; past it they are destroyed ("cut").
+   * Default 10 000.
    */
-  silenceTimeoutMs?: number | undefined;
+  stopDeadlineMs?: number | undefined;
   /** After each connection this side has finished writing (its 'finish'), with the count so far. */
   onServed?: (served: number) => void;
   /** Once, when the stop begins, with the status text also sent along with STOPPING=1. */
   onStopping?: (status: string, reason: string) => void;
-  /** Once every server has closed and its last connection has ended. Default: `process.exit()`. */
-  onStopped?: () => void;
+  /**
+   * Once every server has closed and its last connection has ended, with the number of
+   * connections the stop deadline cut. Default: `process.exit()`, with status 1 when some were cut
+   * (unless `process.exitCode` says otherwise).
+   */
+  onStopped?: (cut: number) => void;
 }
 
 export interface Serving {
@@ -42,20 +47,24 @@ export interface Serving {
 
 /**
  * Runs the lifecycle every socket-activated server needs around `servers`: counts their
- * connections, keeps a client's reset or silence from hurting the process, and on a signal, an
- * idle timeout or `stop()` stops accepting, reports STOPPING=1, lets the open connections finish
- * and exits. Call it before the servers can have accepted anything (in the same tick as
- * `await listenAll(…)` resolves, say), so that it sees every connection.
+ * connections, serves each under the connection policy (silence timeout, resets swallowed, the
+ * client's end waited for at most `lingerMs` after ours), and on a signal, an idle timeout or
+ * `stop()` stops accepting, reports STOPPING=1, lets the open connections finish until the stop
+ * deadline and exits. Call it before the servers can have accepted anything (in the same tick as
+ * `await listenAll(…)` resolves, say), so that it sees every connection. Throws SystemdError
+ * EINVAL naming a bad option, before anything is set up.
  */
 export function serveUntilStopped(servers: Server[], options: ServeOptions = {}): Serving {
-  const { signals = ['SIGTERM', 'SIGINT'], idleTimeoutMs, silenceTimeoutMs = DEFAULT_SILENCE_TIMEOUT_MS } = options;
+  const { signals = ['SIGTERM', 'SIGINT'], idleTimeoutMs, stopDeadlineMs = DEFAULT_STOP_DEADLINE_MS } = options;
   if (servers.length === 0) throw invalid('servers', '[]', 'at least one server');
   checkDelay('idleTimeoutMs', idleTimeoutMs, 1);
-  checkDelay('silenceTimeoutMs', silenceTimeoutMs, 0);
+  checkDelay('stopDeadlineMs', stopDeadlineMs, 1);
+  const policy = connectionPolicy(options);
 
-  let open = 0;
+  const open = new Set<Socket>();
   let served = 0;
   let stopping = false;
+  let cut = 0;
   let idleTimer: NodeJS.Timeout | undefined;
 
   function armIdle(): void {
@@ -66,37 +75,61 @@ export function serveUntilStopped(servers: Server[], options: ServeOptions = {})
   }
 
   function track(socket: Socket): void {
-    open++;
+    open.add(socket);
     clearTimeout(idleTimer);
-    if (silenceTimeoutMs > 0) socket.setTimeout(silenceTimeoutMs, () => socket.destroy());
-    // A client that resets its connection loses its reply; the process carries on. Node destroys
-    // the socket itself after 'error'; without a listener the error would crash the process.
-    socket.on('error', () => {});
+    guardConnection(socket, policy);
     socket.on('finish', () => {
       served++;
       options.onServed?.(served);
     });
     socket.on('close', () => {
-      if (--open === 0) armIdle();
+      open.delete(socket);
+      if (open.size === 0) armIdle();
     });
   }
 
   const onSignal = (signal: NodeJS.Signals): void => stop(signal);
 
+  function cutTheRest(reason: string): void {
+    cut = open.size;
+    if (cut === 0) return;
+    const status = `${reason}: stop deadline of ${stopDeadlineMs} ms passed, cut ${cut} open connection${cut === 1 ? '' : 's'}`;
+    for (const socket of open) socket.destroy();
+    process.emitWarning(status, { code: 'SDNODE_STOP_DEADLINE' });
+    try {
+      notify.status(status);
+    } catch {
+      // The warning above says it already; the exit must not wait for a manager that cannot be told.
+    }
+  }
+
   function stop(reason: string): void {
     if (stopping) return;
     stopping = true;
     clearTimeout(idleTimer);
-    // A second signal gets its default action: the way to end a stop that takes too long.
+    // A second signal gets its default action: the way to end a stop at once.
     for (const signal of signals) process.off(signal, onSignal);
-    const status = `${reason}: no longer accepting, finishing ${open} open connection${open === 1 ? '' : 's'}`;
-    const onStopped = options.onStopped ?? ((): void => process.exit());
+    const status = `${reason}: no longer accepting, finishing ${open.size} open connection${open.size === 1 ? '' : 's'}`;
+    const onStopped =
+      options.onStopped ??
+      ((cutCount: number): void => {
+        if (cutCount > 0 && !process.exitCode) process.exitCode = 1;
+        process.exit();
+      });
+    // The deadline ends the stop, never keeps the process alive by itself.
+    const deadline = setTimeout(() => cutTheRest(reason), stopDeadlineMs);
+    deadline.unref();
     let closing = servers.length;
+    const closed = (): void => {
+      if (--closing > 0) return;
+      clearTimeout(deadline);
+      setImmediate(() => onStopped(cut));
+    };
     // close() calls back once the server's last connection has ended (with an error when it was
-    // not listening: done as well); setImmediate lets what this tick queued, such as the warning
-    // below, out before an exit. The listening sockets are closed before anyone is told, so that
+    // not listening: done as well); setImmediate lets what this tick queued, such as the warnings,
+    // out before an exit. The listening sockets are closed before anyone is told, so that
     // whoever sees STOPPING=1 finds them closed.
-    for (const server of servers) server.close(() => --closing === 0 && setImmediate(onStopped));
+    for (const server of servers) server.close(closed);
     for (const closeHttpConnections of httpClosers) closeHttpConnections();
     options.onStopping?.(status, reason);
     try {
@@ -114,7 +147,7 @@ export function serveUntilStopped(servers: Server[], options: ServeOptions = {})
 
   return {
     get open() {
-      return open;
+      return open.size;
     },
     get served() {
       return served;
@@ -124,11 +157,4 @@ export function serveUntilStopped(servers: Server[], options: ServeOptions = {})
     },
     stop,
   };
-}
-
-function checkDelay(name: string, ms: number | undefined, min: number): void {
-  if (ms === undefined) return;
-  if (!Number.isFinite(ms) || ms < min || ms > MAX_TIMER_MS) {
-    throw invalid(name, ms, `a number of milliseconds from ${min} to ${MAX_TIMER_MS}`);
-  }
 }

@@ -17,7 +17,7 @@ function listening(server: net.Server): Promise<number> {
 function serve(server: net.Server): { serving: Serving; stopped: Promise<void> } {
   let serving: Serving | undefined;
   const stopped = new Promise<void>((resolve) => {
-    serving = serveUntilStopped([server], { signals: [], onStopped: resolve });
+    serving = serveUntilStopped([server], { signals: [], onStopped: () => resolve() });
   });
   return { serving: serving!, stopped };
 }

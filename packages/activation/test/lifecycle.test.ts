@@ -11,24 +11,29 @@ import { SystemdError } from '../src/errors.js';
 import { serveUntilStopped } from '../src/lifecycle.js';
 import { transpiledLibrary } from './helpers/notify-child.js';
 import { startReceiver } from './helpers/notify-receiver.js';
+import { Trickler } from './helpers/trickler.js';
 
 const PORT_MIN = 26000;
 const PORT_MAX = 27999;
 
 // The child: one server on a random free port of the range, which answers `got <what the client
-// sent>` once the client has sent something, so that a test decides how long a connection stays in
-// flight. It registers no 'error' listener on its connections: the library must cope. Every event
+// sent>` once the client has sent something (containing `replyAfter`, when given), so that a test
+// decides how long a connection stays in flight. It registers no 'error' listener on its connections: the library must cope. Every event
 // is a JSON line on stdout.
 const CHILD = `
 import net from 'node:net';
 import { serveUntilStopped } from './src/lifecycle.js';
 
-const { stopWhenServed, exitCode, ...options } = JSON.parse(process.argv[2]);
+const { stopWhenServed, exitCode, replyAfter = '', ...options } = JSON.parse(process.argv[2]);
 const report = (event) => process.stdout.write(JSON.stringify(event) + '\\n');
 
 const server = net.createServer((socket) => {
   report({ event: 'connection' });
-  socket.once('data', (data) => socket.end('got ' + data));
+  let received = '';
+  socket.on('data', (data) => {
+    received += data;
+    if (!socket.writableEnded && received.includes(replyAfter)) socket.end('got ' + received);
+  });
   socket.on('close', (hadError) => report({ event: 'close', hadError }));
 });
 let attempts = 0;
@@ -47,7 +52,7 @@ const serving = serveUntilStopped([server], {
     if (served === stopWhenServed) serving.stop('served ' + served);
   },
   onStopping: (status, reason) => report({ event: 'stopping', status, reason, open: serving.open }),
-  ...(exitCode === undefined ? {} : { onStopped: () => { report({ event: 'stopped' }); process.exit(exitCode); } }),
+  ...(exitCode === undefined ? {} : { onStopped: (cut) => { report({ event: 'stopped', cut }); process.exit(exitCode); } }),
 });
 `;
 
@@ -108,13 +113,15 @@ class Child {
 let dir: string;
 const children: Child[] = [];
 const clients: net.Socket[] = [];
+const tricklers: Trickler[] = [];
 
 beforeAll(() => {
-  dir = transpiledLibrary(['errors', 'native', 'notify', 'http-stop', 'lifecycle']);
+  dir = transpiledLibrary(['errors', 'native', 'notify', 'http-stop', 'connection-policy', 'lifecycle']);
   writeFileSync(path.join(dir, 'server.mjs'), CHILD);
 });
 afterEach(() => {
   for (const client of clients.splice(0)) client.destroy();
+  for (const trickler of tricklers.splice(0)) trickler.destroy();
   for (const child of children.splice(0)) if (child.alive) child.process.kill('SIGKILL');
 });
 afterAll(() => {
@@ -294,6 +301,65 @@ describe('serveUntilStopped: misbehaving clients', () => {
   });
 });
 
+/** The child's exit, or an error once it has run `ms` longer. */
+function exitWithin(child: Child, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still running ${ms} ms later; events: ${JSON.stringify(child.events)}`)), ms);
+  });
+  return Promise.race([child.exited, late]).finally(() => clearTimeout(timer));
+}
+
+async function trickle(port: number): Promise<Trickler> {
+  const trickler = await Trickler.open(port, { everyMs: 1000 });
+  tricklers.push(trickler);
+  return trickler;
+}
+
+describe('serveUntilStopped: clients that keep sending (one byte a second, never reading)', () => {
+  it("after the reply, waits for the client's end at most lingerMs: the stop then ends with nothing cut", async () => {
+    const { child, port } = await startChild({ lingerMs: 1500 });
+    const trickler = await trickle(port);
+    await child.waitFor('served');
+    child.process.kill('SIGTERM');
+    await child.waitFor('stopping', { open: 1 });
+    // The silence timeout (30 s) never fires: every byte resets it.
+    expect(await exitWithin(child, 15_000)).toEqual({ code: 0, signal: null });
+    expect(child.names().slice(0, 4)).toEqual(['listening', 'connection', 'served', 'stopping']);
+    expect(await trickler.gone).toMatch(/^(EPIPE|ECONNRESET|close)$/);
+    expect(child.stderr).toBe('');
+  });
+
+  it('a request that never completes is cut at the stop deadline: exit status 1, the count in a warning and STATUS', async () => {
+    const receiver = await startReceiver();
+    try {
+      const { child, port } = await startChild({ replyAfter: '\n', stopDeadlineMs: 1500 }, { NOTIFY_SOCKET: receiver.address });
+      const tricklers = [await trickle(port), await trickle(port)];
+      await child.waitFor('connection');
+      await until(() => child.names().filter((n) => n === 'connection').length === 2);
+      child.process.kill('SIGTERM');
+      expect((await receiver.next()).text).toBe('STOPPING=1\nSTATUS=SIGTERM: no longer accepting, finishing 2 open connections\n');
+      const cut = 'SIGTERM: stop deadline of 1500 ms passed, cut 2 open connections';
+      expect((await exitWithin(child, 15_000)).code).toBe(1);
+      expect((await receiver.next()).text).toBe(`STATUS=${cut}\n`);
+      expect(child.stderr).toContain(`[SDNODE_STOP_DEADLINE] Warning: ${cut}`);
+      expect(child.names().filter((n) => n === 'served')).toEqual([]);
+      for (const trickler of tricklers) expect(await trickler.gone).toMatch(/^(EPIPE|ECONNRESET|close)$/);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  it('onStopped gets the number cut and decides the exit', async () => {
+    const { child, port } = await startChild({ replyAfter: '\n', stopDeadlineMs: 500, exitCode: 9 });
+    await trickle(port);
+    await child.waitFor('connection');
+    child.process.kill('SIGTERM');
+    expect(await exitWithin(child, 15_000)).toEqual({ code: 9, signal: null });
+    expect(await child.waitFor('stopped')).toEqual({ event: 'stopped', cut: 1 });
+  });
+});
+
 describe('serveUntilStopped in this process', () => {
   it('counts open and served connections; onStopped replaces the exit', async () => {
     const server = net.createServer((socket) => socket.once('data', (d) => socket.end(`got ${d}`)));
@@ -334,6 +400,11 @@ describe('serveUntilStopped in this process', () => {
       [() => serveUntilStopped([server], { idleTimeoutMs: Number.NaN }), /^idleTimeoutMs=NaN: /],
       [() => serveUntilStopped([server], { idleTimeoutMs: 2 ** 31 }), /^idleTimeoutMs=2147483648: /],
       [() => serveUntilStopped([server], { silenceTimeoutMs: -1 }), /^silenceTimeoutMs=-1: expected a number of milliseconds from 0 to/],
+      [() => serveUntilStopped([server], { stopDeadlineMs: 0 }), /^stopDeadlineMs=0: expected a number of milliseconds from 1 to/],
+      [
+        () => serveUntilStopped([server], { lingerMs: Number.POSITIVE_INFINITY }),
+        /^lingerMs=Infinity: expected a number of milliseconds from 1 to/,
+      ],
     ];
     for (const [call, message] of cases) {
       expect(call).toThrow(SystemdError);

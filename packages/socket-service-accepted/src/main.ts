@@ -1,19 +1,10 @@
-import type net from 'node:net';
-import { acceptedConnection } from '@sdnode/activation';
+import { acceptedConnection, serveConnection } from '@sdnode/activation';
 
-let connection: net.Socket;
 try {
-  connection = acceptedConnection();
+  // The library's connection policy: a client silent for 30 s is dropped, and so is one still
+  // sending 5 s after the reply; a reset costs nothing; the process exits once the connection closed.
+  serveConnection(acceptedConnection(), (connection) => connection.end('This socket was already accepted\n'));
 } catch (err) {
   console.error(`socket-service-accepted: ${(err as Error).message}`);
   process.exit(1);
 }
-
-// A client that resets loses its reply; that is not this service failing.
-connection.on('error', (err: NodeJS.ErrnoException) => console.error(`socket-service-accepted: client gone: ${err.code}`));
-// Nor may a client that never reads or never closes keep this process forever.
-connection.setTimeout(30_000, () => connection.destroy());
-// Read (and drop) what the client sends so that its end of the conversation is seen.
-connection.resume();
-connection.end('This socket was already accepted\n');
-// The process exits by itself once both sides have closed.
