@@ -9,3 +9,4 @@ export { isBooted, invocationId, underSystemd } from './service.js';
 export { storeConnections, restoreConnections, socketFd, DEFAULT_STORE_NAME, type StoreOptions, type RestoreOptions } from './fd-store.js';
 export { serveUntilStopped, type ServeOptions, type Serving } from './lifecycle.js';
 export { credential, credentials, type CredentialOptions } from './credentials.js';
+export { onReload, type ReloadHandler, type ReloadOptions } from './reload.js';
