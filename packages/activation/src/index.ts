@@ -10,3 +10,14 @@ export { storeConnections, restoreConnections, socketFd, DEFAULT_STORE_NAME, typ
 export { serveUntilStopped, type ServeOptions, type Serving } from './lifecycle.js';
 export { credential, credentials, type CredentialOptions } from './credentials.js';
 export { onReload, type ReloadHandler, type ReloadOptions } from './reload.js';
+export {
+  createLogger,
+  pinoDestination,
+  stderrIsJournal,
+  JOURNAL_SOCKET,
+  PRIORITY,
+  type Logger,
+  type LoggerOptions,
+  type JournalFields,
+  type JournalValue,
+} from './journal.js';
