@@ -17,13 +17,16 @@ function serve(servers: Server[]): void {
   notify.ready(`Serving on ${where}`);
   keepAlive();
   // systemctl reload: read the configuration again; one that does not read leaves the answer as it was.
-  onReload(
-    () => {
-      answer = readAnswer();
-      return `Serving on ${where}; configuration reloaded, answering "${answer}"`;
-    },
-    { onError: (err) => log.error(`reload failed, answering "${answer}" still: ${(err as Error).message}`) },
-  );
+  // Only under a service manager: started from a terminal, SIGHUP is the terminal closing and must end us.
+  if (process.env.NOTIFY_SOCKET !== undefined) {
+    onReload(
+      () => {
+        answer = readAnswer();
+        return `Serving on ${where}; configuration reloaded, answering "${answer}"`;
+      },
+      { onError: (err) => log.error(`reload failed, answering "${answer}" still: ${(err as Error).message}`) },
+    );
+  }
   // The connection that started us is already waiting: it is answered before this first log entry.
   setImmediate(() => {
     log.info(`serving on ${where}`);
