@@ -13,7 +13,7 @@ import { machine } from './lib/machine.mjs';
 import { chartGroups, renderResults } from './lib/results.mjs';
 import { measureCold } from './measure/cold.mjs';
 import { measureMemory } from './measure/memory.mjs';
-import { measureNotify } from './measure/notify.mjs';
+import { measureJournal, measureNotify } from './measure/notify.mjs';
 import { measureNotifyStall } from './measure/notify-stall.mjs';
 import { PLAIN_NET, measureSteady } from './measure/steady.mjs';
 import { measureThroughput } from './measure/throughput.mjs';
@@ -168,9 +168,11 @@ log('P4 notify against a receiver that never reads (bench/measure/stalled-receiv
 const stall = await measureNotifyStall();
 if (stall.figures) notify.figures = { ...notify.figures, ...stall.figures };
 else notes.push(stall.note);
+log('P6 journal log call against console.error (bench/measure/journal.mjs)');
+const journal = await measureJournal();
 
 const info = machine();
-const run = { sections, memory, notify, notes, info, quick, seconds: Math.round((Date.now() - began) / 1000) };
+const run = { sections, memory, notify, journal, notes, info, quick, seconds: Math.round((Date.now() - began) / 1000) };
 fs.mkdirSync(OUT, { recursive: true });
 fs.writeFileSync(rawFile, JSON.stringify(run));
 publish(run);

@@ -23,7 +23,17 @@ export function chartGroups(sections) {
   });
 }
 
-export function renderResults({ sections, memory, notify, notes, info, quick, seconds }) {
+/** A script's figures as a markdown table, or its note when there are none. */
+function figureTable(result) {
+  if (!result.figures) return [result.note];
+  return [
+    '| figure | value |',
+    '|---|---|',
+    ...Object.entries(result.figures).map(([name, value]) => `| ${name} | ${typeof value === 'object' ? JSON.stringify(value) : value} |`),
+  ];
+}
+
+export function renderResults({ sections, memory, notify, journal, notes, info, quick, seconds }) {
   const out = [];
   out.push(`# sdnode benchmarks${quick ? ' (quick smoke run: too few samples to trust)' : ''}`, '');
   out.push(
@@ -61,15 +71,9 @@ export function renderResults({ sections, memory, notify, notes, info, quick, se
     const ours = results.find((result) => result.contender.role === 'ours');
     out.push(`- ${mode.title}: ${ours?.idle ?? 'not measured'}`);
   }
-  out.push('', '## P4 notify and native load (bench/measure/activation.mjs)', '');
-  if (notify.figures) {
-    out.push('| figure | value |', '|---|---|');
-    for (const [name, value] of Object.entries(notify.figures)) {
-      out.push(`| ${name} | ${typeof value === 'object' ? JSON.stringify(value) : value} |`);
-    }
-  } else {
-    out.push(notify.note);
-  }
+  out.push('', '## P4 notify and native load (bench/measure/activation.mjs)', '', ...figureTable(notify));
+  // Runs from before the journal benchmark have no figures for it.
+  if (journal) out.push('', '## P6 journal log call against console.error (bench/measure/journal.mjs)', '', ...figureTable(journal));
   const allNotes = [...notes, ...failureNotes(sections).map((failure) => `failed sample: ${failure}`)];
   if (allNotes.length) out.push('', '## Notes', '', ...allNotes.map((note) => `- ${note}`));
   out.push('');

@@ -7,15 +7,25 @@ import { BENCH } from '../lib/build.mjs';
 
 const TIMEOUT_MS = 120_000;
 
-/** Resolves to { figures } (the script's JSON) or { note } saying why there are none. */
+/** P4: notify cost per call and native load time. */
 export function measureNotify() {
-  const script = path.join(BENCH, 'measure', 'activation.mjs');
-  if (!fs.existsSync(script)) return Promise.resolve({ note: 'not measured (bench/measure/activation.mjs is missing)' });
+  return figuresOf('activation.mjs');
+}
+
+/** P6: a journal log call next to a console.error (bench/measure/journal.mjs). */
+export function measureJournal() {
+  return figuresOf('journal.mjs');
+}
+
+/** Resolves to { figures } (the script's JSON) or { note } saying why there are none. */
+function figuresOf(name) {
+  const script = path.join(BENCH, 'measure', name);
+  if (!fs.existsSync(script)) return Promise.resolve({ note: `not measured (bench/measure/${name} is missing)` });
   const args = [script, '--json'];
   return new Promise((resolve) => {
     execFile(process.execPath, args, { timeout: TIMEOUT_MS, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
       if (error) {
-        resolve({ note: `not measured (bench/measure/activation.mjs failed: ${(stderr || error.message).trim().split('\n')[0]})` });
+        resolve({ note: `not measured (bench/measure/${name} failed: ${(stderr || error.message).trim().split('\n')[0]})` });
         return;
       }
       try {
@@ -27,7 +37,7 @@ export function measureNotify() {
           .map((line) => /^([^:]+): (.+)$/.exec(line.trim()))
           .filter(Boolean);
         if (lines.length > 0) resolve({ figures: Object.fromEntries(lines.map(([, label, value]) => [label, value])) });
-        else resolve({ note: 'not measured (bench/measure/activation.mjs printed no figures)' });
+        else resolve({ note: `not measured (bench/measure/${name} printed no figures)` });
       }
     });
   });

@@ -262,7 +262,7 @@ suite('the shipped units under a real systemd manager', () => {
       expect(stopped.Result).toBe('success');
       expect(held.data).toBe(MODE1.answer);
       expect(held.error).toBeUndefined();
-      expect(await bed.journal(MODE1.service)).toContain('socket-service: SIGTERM: no longer accepting');
+      expect(await bed.journal(MODE1.service)).toContain('SIGTERM: no longer accepting');
     } finally {
       held.destroy();
     }

@@ -13,8 +13,12 @@ import { hostTarget, targets } from './targets.mjs';
 
 const nativeDir = path.dirname(fileURLToPath(import.meta.url));
 const packageRoot = path.dirname(nativeDir);
-const sources = ['sdnode.c', 'sd_send.c'].map((name) => path.join(nativeDir, name));
-const inputs = [...sources, path.join(nativeDir, 'sd_send.h'), path.join(nativeDir, 'targets.mjs'), fileURLToPath(import.meta.url)];
+const sources = ['sdnode.c', 'sd_send.c', 'journal_send.c'].map((name) => path.join(nativeDir, name));
+const inputs = [
+  ...sources,
+  ...['sd_send.h', 'journal_send.h', 'targets.mjs'].map((name) => path.join(nativeDir, name)),
+  fileURLToPath(import.meta.url),
+];
 const includeDir = createRequire(import.meta.url)('node-api-headers').include_dir;
 
 const flags = ['-shared', '-fPIC', '-O2', '-fvisibility=hidden', '-std=gnu11', '-Wall', '-Wextra', '-s'];

@@ -20,6 +20,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "journal_send.h"
 #include "sd_send.h"
 
 /* Throws an Error shaped like Node's own system errors, but for `code`: errno
@@ -111,6 +112,30 @@ static napi_value js_dup(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* journalSend(path: string, entry: Buffer): undefined; never blocks (EAGAIN when journald is behind) */
+static napi_value js_journal_send(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+  size_t path_len;
+  void *data;
+  size_t data_len;
+  bool is_buffer = false;
+
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2) return throw_type(env, "journalSend(path, entry) needs two arguments");
+  if (napi_get_value_string_utf8(env, argv[0], NULL, 0, &path_len) != napi_ok)
+    return throw_type(env, "journalSend: path must be a string");
+  if (path_len > sizeof(path) - 1) return throw_errno(env, "journalSend", ENAMETOOLONG);
+  napi_get_value_string_utf8(env, argv[0], path, sizeof(path), &path_len);
+  napi_is_buffer(env, argv[1], &is_buffer);
+  if (!is_buffer || napi_get_buffer_info(env, argv[1], &data, &data_len) != napi_ok)
+    return throw_type(env, "journalSend: entry must be a Buffer");
+  int r = journal_send(path, path_len, data, data_len);
+  if (r < 0) return throw_errno(env, "sendmsg", -r);
+  return NULL;
+}
+
 static void set_int(napi_env env, napi_value object, const char *key, int value) {
   napi_value v;
   napi_create_int32(env, value, &v);
@@ -196,6 +221,7 @@ NAPI_MODULE_INIT() {
       {"socketInfo", NULL, js_socket_info, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pipe", NULL, js_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
       {"dup", NULL, js_dup, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"journalSend", NULL, js_journal_send, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
   return exports;

@@ -12,3 +12,16 @@ export { watchdogTimeout, startWatchdog, type WatchdogTimeout, type Watchdog } f
 export { isBooted, invocationId, underSystemd } from './service.js';
 export { storeConnections, restoreConnections, DEFAULT_STORE_NAME, type StoreOptions, type RestoreOptions } from './fd-store.js';
 export { serveUntilStopped, type ServeOptions, type Serving } from './lifecycle.js';
+export { credential, credentials, type CredentialOptions } from './credentials.js';
+export { onReload, type ReloadHandler, type ReloadOptions } from './reload.js';
+export {
+  createLogger,
+  pinoDestination,
+  stderrIsJournal,
+  JOURNAL_SOCKET,
+  PRIORITY,
+  type Logger,
+  type LoggerOptions,
+  type JournalFields,
+  type JournalValue,
+} from './journal.js';

@@ -29,6 +29,11 @@ export interface NativeBinding {
   };
   /** A close-on-exec pipe: [readFd, writeFd]. */
   pipe(): [number, number];
+  /**
+   * Sends one journal entry to journald's socket at `path` without blocking (EAGAIN when its queue
+   * is full); an entry too large for a datagram goes as a sealed memfd.
+   */
+  journalSend(path: string, entry: Buffer): void;
 }
 
 let loaded: { binding: NativeBinding | undefined; error: string | undefined } | undefined;
@@ -122,7 +127,13 @@ function withErrnoNames(raw: NativeBinding): NativeBinding {
         throw e;
       }
     };
-  return { send: raw.send, dup: named(raw.dup), socketInfo: named(raw.socketInfo), pipe: named(raw.pipe) };
+  return {
+    send: raw.send,
+    dup: named(raw.dup),
+    socketInfo: named(raw.socketInfo),
+    pipe: named(raw.pipe),
+    journalSend: named(raw.journalSend),
+  };
 }
 
 /**

@@ -1,10 +1,12 @@
 import { createServer, type Server } from 'node:net';
-import { type ListeningAll, listenAll, notify, serveUntilStopped, startWatchdog } from '@sdnode/activation';
-import { fail, fallbackPort, idleTimeoutMs } from './options.js';
+import { type ListeningAll, listenAll, notify, onReload, serveUntilStopped, startWatchdog } from '@sdnode/activation';
+import { readAnswer } from './configuration.js';
+import { fail, fallbackPort, idleTimeoutMs, log, orFail } from './options.js';
 
 const port = fallbackPort();
 const idleMs = idleTimeoutMs();
-listenAll(() => createServer((socket) => socket.end('This is a test\n')), {
+let answer = orFail(readAnswer);
+listenAll(() => createServer((socket) => socket.end(`${answer}\n`)), {
   fallback: { port, host: '127.0.0.1' },
 }).then(serve, fail);
 
@@ -13,16 +15,27 @@ function serve({ servers, activated }: ListeningAll<Server>): void {
 
   notify.ready(`Serving on ${where}`);
   startWatchdog();
-  // The connection that started us is already waiting: it is answered before this first, slow write to stderr.
+  // systemctl reload: read the configuration again; one that does not read leaves the answer as it was.
+  // Only under a service manager: started from a terminal, SIGHUP is the terminal closing and must end us.
+  if (process.env.NOTIFY_SOCKET !== undefined) {
+    onReload(
+      () => {
+        answer = readAnswer();
+        return `Serving on ${where}; configuration reloaded, answering "${answer}"`;
+      },
+      { onError: (err) => log.error(`reload failed, answering "${answer}" still: ${(err as Error).message}`) },
+    );
+  }
+  // The connection that started us is already waiting: it is answered before this first log entry.
   setImmediate(() => {
-    console.error(`socket-service: serving on ${where}`);
-    if (idleMs !== undefined && !activated) console.error('socket-service: idle timeout ignored: nothing would start it again');
+    log.info(`serving on ${where}`);
+    if (idleMs !== undefined && !activated) log.warning('idle timeout ignored: nothing would start it again');
   });
 
   // Idle exit only under socket activation: started by hand, nothing would start the daemon again.
   serveUntilStopped(servers, {
     idleTimeoutMs: activated ? idleMs : undefined,
     onServed: (served) => notify.status(`Serving on ${where}; ${served} connection${served === 1 ? '' : 's'} served`),
-    onStopping: (status) => console.error(`socket-service: ${status}`),
+    onStopping: (status) => log.notice(status),
   });
 }

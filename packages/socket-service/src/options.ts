@@ -1,4 +1,8 @@
 import { parseArgs } from 'node:util';
+import { createLogger } from '@sdnode/activation';
+
+/** Everything socket-service reports: to the journal under systemd (SYSLOG_IDENTIFIER=socket-service), else stderr. */
+export const log = createLogger('socket-service');
 
 /** The port to listen on when no socket was passed in: PORT, default 3000. */
 export function fallbackPort(env: NodeJS.ProcessEnv = process.env): number {
@@ -32,6 +36,15 @@ export function idleTimeoutMs(args = process.argv.slice(2), env: NodeJS.ProcessE
 
 /** Bad configuration or a wrong socket: one line saying what is wrong, and a non-zero exit. */
 export function fail(err: unknown): never {
-  console.error(`socket-service: ${err instanceof Error ? err.message : String(err)}`);
+  log.error(err instanceof Error ? err.message : String(err));
   process.exit(1);
+}
+
+/** What `read` returns, or a failed start when it throws. */
+export function orFail<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    fail(err);
+  }
 }

@@ -15,10 +15,11 @@ Usage: notify-receiver.py ADDRESS [--barrier close|hold|delay:MS] [--drain] [--s
 Prints {"ready": ADDRESS} once bound, then one JSON line per datagram:
   {"data": base64 bytes, "text": latin1 text, "pid", "uid", "gid",
    "fds": [{"type": "socket"|"fifo"|"file"|"other", "family", "sotype",
-            "address", "port", "path"}]}
+            "address", "port", "path", "content" (base64, files), "seals"}]}
 """
 import array
 import base64
+import fcntl
 import json
 import os
 import socket
@@ -37,7 +38,15 @@ def describe_fd(fd):
     if stat.S_ISFIFO(mode):
         return {"type": "fifo"}
     if stat.S_ISREG(mode):
-        return {"type": "file"}
+        # A memfd (journald's way for large entries): its content and seals.
+        # A file opened write-only has no content to show.
+        info = {"type": "file"}
+        try:
+            info["content"] = base64.b64encode(os.pread(fd, os.fstat(fd).st_size, 0)).decode("ascii")
+            info["seals"] = fcntl.fcntl(fd, fcntl.F_GET_SEALS)
+        except OSError:
+            pass
+        return info
     if not stat.S_ISSOCK(mode):
         return {"type": "other"}
     s = socket.socket(fileno=os.dup(fd))

@@ -17,6 +17,9 @@ export interface PassedFd {
   port?: number;
   path?: string;
   listening?: boolean;
+  /** regular files (a memfd): the content, base64, and F_GET_SEALS */
+  content?: string;
+  seals?: number;
 }
 
 export interface Datagram {
