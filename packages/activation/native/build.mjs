@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 
 const nativeDir = path.dirname(fileURLToPath(import.meta.url));
 const packageRoot = path.dirname(nativeDir);
-const sources = ['sdnode.c', 'sd_send.c'].map((name) => path.join(nativeDir, name));
-const inputs = [...sources, path.join(nativeDir, 'sd_send.h'), fileURLToPath(import.meta.url)];
+const sources = ['sdnode.c', 'sd_send.c', 'sd_recv.c', 'sd_listen.c'].map((name) => path.join(nativeDir, name));
+const inputs = [...sources, path.join(nativeDir, 'sd_send.h'), path.join(nativeDir, 'sdnode.h'), fileURLToPath(import.meta.url)];
 const includeDir = createRequire(import.meta.url)('node-api-headers').include_dir;
 
 const hostIsGlibc = Boolean(process.report?.getReport().header.glibcVersionRuntime);

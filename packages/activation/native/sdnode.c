@@ -4,8 +4,7 @@
  * Node-API version 8, context-aware: one binary for Node 20, 22 and 24, usable
  * from worker threads. */
 #define _GNU_SOURCE
-#define NAPI_VERSION 8
-#include <node_api.h>
+#include "sdnode.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,7 +23,7 @@
 static const char *errno_name(int err) {
   switch (err) {
 #define NAME(e) case e: return #e;
-    NAME(E2BIG) NAME(EACCES) NAME(EADDRNOTAVAIL) NAME(EAFNOSUPPORT) NAME(EAGAIN)
+    NAME(E2BIG) NAME(EACCES) NAME(EADDRINUSE) NAME(EADDRNOTAVAIL) NAME(EAFNOSUPPORT) NAME(EAGAIN)
     NAME(EBADF) NAME(ECONNREFUSED) NAME(ECONNRESET) NAME(EDESTADDRREQ) NAME(EFAULT)
     NAME(EINTR) NAME(EINVAL) NAME(EISCONN) NAME(ELOOP) NAME(EMFILE) NAME(EMSGSIZE)
     NAME(ENAMETOOLONG) NAME(ENFILE) NAME(ENOBUFS) NAME(ENOENT) NAME(ENOMEM)
@@ -35,9 +34,7 @@ static const char *errno_name(int err) {
   }
 }
 
-/* Throws an Error shaped like Node's own system errors: code, errno (negative,
- * as in Node), syscall. */
-static napi_value throw_errno(napi_env env, const char *syscall, int err) {
+napi_value errno_error(napi_env env, const char *syscall, int err) {
   char text[160];
   napi_value code, message, error, number, name;
   const char *code_name = errno_name(err);
@@ -49,17 +46,21 @@ static napi_value throw_errno(napi_env env, const char *syscall, int err) {
   napi_set_named_property(env, error, "errno", number);
   napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &name);
   napi_set_named_property(env, error, "syscall", name);
-  napi_throw(env, error);
+  return error;
+}
+
+napi_value throw_errno(napi_env env, const char *syscall, int err) {
+  napi_throw(env, errno_error(env, syscall, err));
   return NULL;
 }
 
-static napi_value throw_type(napi_env env, const char *message) {
+napi_value throw_type(napi_env env, const char *message) {
   napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message);
   return NULL;
 }
 
 /* An fd is an integer >= 0: 3.5 must not quietly become 3. */
-static int get_fd(napi_env env, napi_value value, int *fd) {
+int get_fd(napi_env env, napi_value value, int *fd) {
   double number;
   if (napi_get_value_double(env, value, &number) != napi_ok) return 0;
   if (!(number >= 0 && number <= INT_MAX) || number != (double)(int)number) return 0;
@@ -190,6 +191,10 @@ NAPI_MODULE_INIT() {
       {"send", NULL, js_send, NULL, NULL, NULL, napi_enumerable, NULL},
       {"socketInfo", NULL, js_socket_info, NULL, NULL, NULL, napi_enumerable, NULL},
       {"pipe", NULL, js_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"bindDatagram", NULL, js_bind_datagram, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"receive", NULL, js_receive, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"waitReadable", NULL, js_wait_readable, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"listenSocket", NULL, js_listen_socket, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
   return exports;

@@ -8,3 +8,5 @@ export { watchdogUsec, keepAlive, type KeepAlive } from './watchdog.js';
 export { isBooted, invocationId, underSystemd } from './service.js';
 export { storeConnections, restoreConnections, socketFd, DEFAULT_STORE_NAME, type StoreOptions, type RestoreOptions } from './fd-store.js';
 export { serveUntilStopped, type ServeOptions, type Serving } from './lifecycle.js';
+export { holdSocket, whenReadable, type HeldSocketAddress } from './held-socket.js';
+export { receiveNotifications, parseNotification, type Notification, type NotifyReceiver } from './notify-receiver.js';

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { SystemdError } from './errors.js';
 import { dirname, join, resolve } from 'node:path';
 
 /**
@@ -22,6 +23,30 @@ export interface NativeBinding {
   };
   /** A close-on-exec pipe: [readFd, writeFd]. */
   pipe(): [number, number];
+  /** A non-blocking AF_UNIX datagram socket with SO_PASSCRED, bound to '/path' or '@abstract'; throws EADDRINUSE, … */
+  bindDatagram(path: string): number;
+  /**
+   * One datagram from `fd` without blocking, null when none waits. `size` is its real length (`data`
+   * keeps at most 4097 bytes); pid/uid/gid are -1 without credentials; `fds` (close-on-exec) are the
+   * caller's to close. Throws recvmsg's errors other than EAGAIN.
+   */
+  receive(fd: number): ReceivedDatagram | null;
+  /** The fds among `fds` (at most 64) that are readable, hung up or in error within `timeoutMs`; [] when none. Polls on the thread pool; reads and accepts nothing. */
+  waitReadable(fds: number[], timeoutMs: number): Promise<number[]>;
+  /** A bound (and, unless SOCK_DGRAM, listening) close-on-exec socket whose connections nobody accepts; throws EADDRINUSE, EACCES, EINVAL, … */
+  listenSocket(domain: number, type: number, address: string, port: number, backlog: number): number;
+}
+
+/** What `receive()` returns for one datagram. */
+export interface ReceivedDatagram {
+  data: Buffer;
+  size: number;
+  pid: number;
+  uid: number;
+  gid: number;
+  fds: number[];
+  /** the datagram or its fds did not fit */
+  truncated: boolean;
 }
 
 let loaded: { binding: NativeBinding | undefined; error: string | undefined } | undefined;
@@ -86,4 +111,11 @@ function* packageRoots(): Generator<string> {
     if (existsSync(installed)) yield installed;
     if (dirname(dir) === dir) return;
   }
+}
+
+/** The native part, or a SystemdError (ENOTSUP) saying that `what` needs it and why it did not load. */
+export function requireNative(what: string): NativeBinding {
+  const binding = loadNative();
+  if (binding === undefined) throw new SystemdError(`${what} needs the native part, which did not load: ${nativeLoadError()}`, 'ENOTSUP');
+  return binding;
 }

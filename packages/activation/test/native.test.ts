@@ -52,7 +52,15 @@ describe('loader', () => {
   it('loads the prebuilt binary for this machine and caches it', () => {
     expect(nativeLoadError()).toBeUndefined();
     expect(loadNative()).toBe(loadNative());
-    expect(Object.keys(binding()).sort()).toEqual(['pipe', 'send', 'socketInfo']);
+    expect(Object.keys(binding()).sort()).toEqual([
+      'bindDatagram',
+      'listenSocket',
+      'pipe',
+      'receive',
+      'send',
+      'socketInfo',
+      'waitReadable',
+    ]);
   });
 
   it('SDNODE_NO_NATIVE=1 disables it and says why', async () => {
@@ -85,7 +93,10 @@ describe('loader', () => {
       worker.once('error', reject);
     });
     await worker.terminate();
-    expect(result).toEqual({ keys: ['pipe', 'send', 'socketInfo'], info: 'ENOTSOCK' });
+    expect(result).toEqual({
+      keys: ['bindDatagram', 'listenSocket', 'pipe', 'receive', 'send', 'socketInfo', 'waitReadable'],
+      info: 'ENOTSOCK',
+    });
   });
 });
 
