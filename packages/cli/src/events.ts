@@ -28,7 +28,7 @@ const FLAG_WORDS: Record<string, string> = {
   READY: 'ready',
   STOPPING: 'stopping',
   RELOADING: 'reloading',
-  BARRIER: 'barrier',
+  BARRIER: 'barrier (released: sdnode closes its fd)',
   FDSTOREREMOVE: 'remove stored fds',
 };
 

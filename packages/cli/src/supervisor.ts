@@ -198,7 +198,7 @@ export class Supervisor {
     this.#print({
       event: 'start',
       pid: child.pid,
-      message: `started by ${reason}: ${this.#options.command.join(' ')} (${passed})`,
+      message: `started (${reason}): ${this.#options.command.join(' ')} (${passed})`,
       reason,
     });
     this.#feedWatchdog(service);

@@ -85,6 +85,19 @@ describe('sdnode activate as the manager', () => {
     expect(Number(await request(sdnode.port))).toBe(restarted.pid);
   });
 
+  it('BARRIER=1 is released (its fd closed), and SIGHUP to sdnode reaches the service as a reload', async () => {
+    const sdnode = await startSdnode((port) => [...loopback(port), '--', process.execPath, fixture('barrier-reload.mjs')]);
+    const pid = Number(await request(sdnode.port));
+    const barrier = await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.BARRIER === '1');
+    expect(barrier).toMatchObject({ pid, fds: 1 });
+    const ready = await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.READY === '1');
+    expect(ready.fields?.STATUS).toBe('barrier released');
+    sdnode.signal('SIGHUP');
+    expect(await sdnode.waitForEvent((e) => e.event === 'reload')).toMatchObject({ pid });
+    await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.RELOADING === '1');
+    expect((await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.READY === '1', 2)).fields?.STATUS).toBe('reloaded');
+  });
+
   it('fd store: connections stored with FDSTORE=1 come back to the next instance, named, after a --watch restart (fd-store example)', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdnode-cli-'));
     const trigger = path.join(dir, 'trigger');
