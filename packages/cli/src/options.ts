@@ -40,7 +40,7 @@ Options shared with systemd-socket-activate:
                            unlike systemd-socket-activate, the rest of the environment passes too)
 Playing the service manager's part:
       --watchdog SECONDS   set WATCHDOG_USEC and WATCHDOG_PID; a COMMAND that sends no WATCHDOG=1
-                           for that long is killed (SIGABRT) and started again
+                           for that long after its READY=1 is killed (SIGABRT) and started again
       --fdstore-max N      fds kept for COMMAND with FDSTORE=1 across its restarts (default 64;
                            0 ignores FDSTORE=1, as systemd does without FileDescriptorStoreMax=)
       --stop-timeout SECONDS  after SIGTERM, how long before SIGKILL (default 10)

@@ -201,7 +201,6 @@ export class Supervisor {
       message: `started (${reason}): ${this.#options.command.join(' ')} (${passed})`,
       reason,
     });
-    this.#feedWatchdog(service);
     child.once('exit', (code, signal) => this.#exited(service, code, signal));
   }
 
@@ -304,7 +303,8 @@ export class Supervisor {
       this.#watchdogExpired(service, 'the service triggered its watchdog');
       return;
     }
-    if (fields.get('WATCHDOG') === '1' || usec !== undefined) this.#feedWatchdog(service);
+    // As under systemd, the watchdog runs once start-up is complete: from READY=1 on.
+    if (fields.get('READY') === '1' || fields.get('WATCHDOG') === '1' || usec !== undefined) this.#feedWatchdog(service);
   }
 
   #feedWatchdog(service: Service): void {
