@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BENCH, ROOT, OUT, bundleDaemon, compileC, snapshotDaemon } from './build.mjs';
+import { SDNODE, startUnderSdnode } from './launcher.mjs';
 
 const NODE = process.execPath;
 
@@ -107,4 +108,17 @@ async function prepareVariants(mode, daemon, notes) {
 
 function firstError(error) {
   return error.errors?.[0]?.text ?? error.message.split('\n')[0];
+}
+
+/**
+ * P6: our mode-1 daemon started by `sdnode activate` (role 'ours') and by systemd-socket-activate
+ * (role 'launcher', the reference); empty when the daemon or the CLI is not built.
+ */
+export function underSdnode(listenContenders) {
+  const ours = listenContenders.find((contender) => contender.role === 'ours');
+  if (ours === undefined || !fs.existsSync(SDNODE)) return [];
+  return [
+    { ...ours, name: 'under sdnode activate', launch: startUnderSdnode },
+    { ...ours, name: 'systemd-socket-activate', role: 'launcher' },
+  ];
 }
