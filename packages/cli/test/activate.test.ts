@@ -1,3 +1,4 @@
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -41,6 +42,22 @@ describe('sdnode activate, default mode (one service holding the listening socke
     expect(await sdnode.waitForExit()).toEqual({ code: 0, signal: null });
     expect(sdnode.events().find((e) => e.event === 'exit')).toMatchObject({ status: 0, signal: null });
     expect(sdnode.events().some((e) => e.event === 'notify' && e.fields?.STOPPING === '1')).toBe(true);
+  });
+});
+
+describe('sdnode activate --datagram', () => {
+  it('the first datagram starts the service, which reads it from the socket (nothing was read in sdnode)', async () => {
+    const sdnode = await startSdnode((port) => [...loopback(port), '--datagram', '--', process.execPath, fixture('udp-echo.mjs')]);
+    const client = dgram.createSocket('udp4');
+    try {
+      const reply = new Promise<string>((resolve) => client.once('message', (message) => resolve(String(message))));
+      client.send('ping', sdnode.port, '127.0.0.1');
+      const start = await sdnode.waitForEvent((e) => e.event === 'start');
+      expect(start.reason).toBe(`datagram on 127.0.0.1:${sdnode.port}`);
+      expect(await reply).toBe(`${start.pid}: ping`);
+    } finally {
+      client.close();
+    }
   });
 });
 
