@@ -202,6 +202,8 @@ export class Supervisor {
       reason,
     });
     child.once('exit', (code, signal) => this.#exited(service, code, signal));
+    // A failed kill() is reported here; unheard, it would end sdnode.
+    child.on('error', (error) => this.#print({ event: 'error', pid: service.pid, message: error.message }));
   }
 
   #exited(service: Service, code: number | null, signal: NodeJS.Signals | null): void {
