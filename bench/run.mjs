@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BENCH, OUT } from './lib/build.mjs';
 import { chart } from './lib/chart.mjs';
-import { MODES, prepareContenders } from './lib/contenders.mjs';
+import { MODES, prepareContenders, underSdnode } from './lib/contenders.mjs';
 import { machine } from './lib/machine.mjs';
 import { chartGroups, renderResults } from './lib/results.mjs';
 import { measureCold } from './measure/cold.mjs';
@@ -93,6 +93,22 @@ for (const mode of MODES) {
   cold.modes.push({ mode, results: await measureCold(mode, byMode[mode.id], config.cold) });
 }
 sections.push(cold);
+
+log('P7 cold activation under sdnode activate');
+const cliContenders = underSdnode(byMode.listen);
+if (cliContenders.length === 0) notes.push('P7 not measured: packages/cli or socket-service is not built (pnpm run build)');
+else {
+  sections.push({
+    short: 'sdnode activate',
+    title: 'P7 cold activation under `sdnode activate`, connect → first byte',
+    unit: 'ms',
+    digits: 1,
+    better: 'lower',
+    reference: 'launcher',
+    referenceName: 'systemd-socket-activate',
+    modes: [{ mode: modeById.listen, results: await measureCold(modeById.listen, cliContenders, config.cold) }],
+  });
+}
 
 log('P2 per-connection throughput');
 const throughputLoad = `${config.throughput.connections} at concurrency ${config.throughput.concurrency}`;

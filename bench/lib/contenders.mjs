@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BENCH, compileC, ROOT } from './build.mjs';
+import { SDNODE, startUnderSdnode } from './launcher.mjs';
 
 const NODE = process.execPath;
 
@@ -68,4 +69,17 @@ export function prepareContenders({ variants }) {
  */
 function prepareVariants(daemon) {
   return [{ name: 'ours, native part off', role: 'variant', command: [NODE, daemon], env: { SDNODE_NO_NATIVE: '1' } }];
+}
+
+/**
+ * P7: our mode-1 daemon started by `sdnode activate` (role 'ours') and by systemd-socket-activate
+ * (role 'launcher', the reference); empty when the daemon or the CLI is not built.
+ */
+export function underSdnode(listenContenders) {
+  const ours = listenContenders.find((contender) => contender.role === 'ours');
+  if (ours === undefined || !fs.existsSync(SDNODE)) return [];
+  return [
+    { ...ours, name: 'under sdnode activate', launch: startUnderSdnode },
+    { ...ours, name: 'systemd-socket-activate', role: 'launcher' },
+  ];
 }

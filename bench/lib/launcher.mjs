@@ -1,13 +1,16 @@
 // Runs a program under systemd-socket-activate on a loopback port, the way the
 // launch scripts do, and knows when the launcher is listening (it says so on stderr).
 import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { ROOT } from './build.mjs';
 import { pickPort } from './ports.mjs';
 
 const READY_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 
-// What systemd-socket-activate itself says about every connection.
-const LAUNCHER_CHATTER = /^(Listening on|Communication attempt|Connection from|Spawned|Execing|Child \d+ died)/;
+// What systemd-socket-activate itself says about every connection, and sdnode's timestamped event lines.
+const LAUNCHER_CHATTER = /^(Listening on|Communication attempt|Connection from|Spawned|Execing|Child \d+ died|\d\d:\d\d:\d\d\.\d{3} )/;
+export const SDNODE = path.join(ROOT, 'packages/cli/dist/main.js');
 // Time for a failing program's last words to arrive through the pipe.
 const EXPLAIN_WAIT_MS = 200;
 
@@ -22,14 +25,39 @@ process.on('exit', () => {
  * @param {string[]} command the program and its arguments
  * @param {Record<string,string>} env variables passed through with -E (the launcher rebuilds the environment)
  */
-export async function startActivated(modeArgs, command, env = {}) {
+export function startActivated(modeArgs, command, env = {}) {
+  return startLauncher(
+    (port) => ['systemd-socket-activate', '-l', `127.0.0.1:${port}`, ...modeArgs, ...passed(env), ...command],
+    /^Listening on /m,
+  );
+}
+
+/**
+ * The same, under `sdnode activate` (packages/cli), which holds the socket instead of exec'ing away.
+ * sdnode passes its environment on, systemd-socket-activate only TERM, PATH, USER and HOME: sdnode
+ * gets just those, so that both daemons start in the same environment (a variable such as
+ * NODE_EXTRA_CA_CERTS alone costs Node hundreds of milliseconds at start-up).
+ */
+export function startUnderSdnode(modeArgs, command, env = {}) {
+  const launcherEnv = Object.fromEntries(
+    ['TERM', 'PATH', 'USER', 'HOME'].filter((name) => name in process.env).map((name) => [name, process.env[name]]),
+  );
+  return startLauncher(
+    (port) => [process.execPath, SDNODE, 'activate', '-l', `127.0.0.1:${port}`, ...modeArgs, ...passed(env), '--', ...command],
+    / listening on /,
+    launcherEnv,
+  );
+}
+
+const passed = (env) => Object.entries(env).flatMap(([name, value]) => ['-E', `${name}=${value}`]);
+
+async function startLauncher(argv, readyPattern, env = process.env) {
   let lastError;
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = pickPort();
-    const passEnv = Object.entries(env).flatMap(([name, value]) => ['-E', `${name}=${value}`]);
-    const args = ['-l', `127.0.0.1:${port}`, ...modeArgs, ...passEnv, ...command];
+    const [file, ...args] = argv(port);
     try {
-      return await start('systemd-socket-activate', args, process.env, port, /^Listening on /m);
+      return await start(file, args, env, port, readyPattern);
     } catch (error) {
       lastError = error;
       if (!/Address already in use/.test(error.message)) throw error;

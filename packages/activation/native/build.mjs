@@ -13,10 +13,10 @@ import { hostTarget, targets } from './targets.mjs';
 
 const nativeDir = path.dirname(fileURLToPath(import.meta.url));
 const packageRoot = path.dirname(nativeDir);
-const sources = ['sdnode.c', 'sd_send.c', 'journal_send.c'].map((name) => path.join(nativeDir, name));
+const sources = ['sdnode.c', 'sd_send.c', 'journal_send.c', 'sd_recv.c', 'sd_listen.c'].map((name) => path.join(nativeDir, name));
 const inputs = [
   ...sources,
-  ...['sd_send.h', 'journal_send.h', 'targets.mjs'].map((name) => path.join(nativeDir, name)),
+  ...['sd_send.h', 'journal_send.h', 'sdnode.h', 'targets.mjs'].map((name) => path.join(nativeDir, name)),
   fileURLToPath(import.meta.url),
 ];
 const includeDir = createRequire(import.meta.url)('node-api-headers').include_dir;

@@ -5,8 +5,7 @@
  * Node-API version 8, context-aware: one binary for Node 20, 22 and 24, usable
  * from worker threads. */
 #define _GNU_SOURCE
-#define NAPI_VERSION 8
-#include <node_api.h>
+#include "sdnode.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,10 +22,10 @@
 #include "journal_send.h"
 #include "sd_send.h"
 
-/* Throws an Error shaped like Node's own system errors, but for `code`: errno
+/* An Error shaped like Node's own system errors, but for `code`: errno
  * (negative, as in Node) and syscall. native.ts names the errno in JS
  * (util.getSystemErrorName), so no table of names lives here. */
-static napi_value throw_errno(napi_env env, const char *syscall, int err) {
+napi_value errno_error(napi_env env, const char *syscall, int err) {
   char text[160];
   napi_value message, error, number, name;
   snprintf(text, sizeof(text), "%s: %s", syscall, strerror(err));
@@ -36,17 +35,21 @@ static napi_value throw_errno(napi_env env, const char *syscall, int err) {
   napi_set_named_property(env, error, "errno", number);
   napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &name);
   napi_set_named_property(env, error, "syscall", name);
-  napi_throw(env, error);
+  return error;
+}
+
+napi_value throw_errno(napi_env env, const char *syscall, int err) {
+  napi_throw(env, errno_error(env, syscall, err));
   return NULL;
 }
 
-static napi_value throw_type(napi_env env, const char *message) {
+napi_value throw_type(napi_env env, const char *message) {
   napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message);
   return NULL;
 }
 
 /* An fd is an integer >= 0: 3.5 must not quietly become 3. */
-static int get_fd(napi_env env, napi_value value, int *fd) {
+int get_fd(napi_env env, napi_value value, int *fd) {
   double number;
   if (napi_get_value_double(env, value, &number) != napi_ok) return 0;
   if (!(number >= 0 && number <= INT_MAX) || number != (double)(int)number) return 0;
@@ -222,6 +225,10 @@ NAPI_MODULE_INIT() {
       {"pipe", NULL, js_pipe, NULL, NULL, NULL, napi_enumerable, NULL},
       {"dup", NULL, js_dup, NULL, NULL, NULL, napi_enumerable, NULL},
       {"journalSend", NULL, js_journal_send, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"bindDatagram", NULL, js_bind_datagram, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"receive", NULL, js_receive, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"waitReadable", NULL, js_wait_readable, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"listenSocket", NULL, js_listen_socket, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
   return exports;

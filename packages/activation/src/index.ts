@@ -25,3 +25,5 @@ export {
   type JournalFields,
   type JournalValue,
 } from './journal.js';
+export { holdSocket, whenReadable, type HeldSocketAddress } from './held-socket.js';
+export { receiveNotifications, parseNotification, type Notification, type NotifyReceiver } from './notify-receiver.js';

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { SystemdError } from './errors.js';
 import { dirname, join, resolve } from 'node:path';
 import { getSystemErrorName } from 'node:util';
 
@@ -34,6 +35,30 @@ export interface NativeBinding {
    * is full); an entry too large for a datagram goes as a sealed memfd.
    */
   journalSend(path: string, entry: Buffer): void;
+  /** A non-blocking AF_UNIX datagram socket with SO_PASSCRED, bound to '/path' or '@abstract'; throws EADDRINUSE, … */
+  bindDatagram(path: string): number;
+  /**
+   * One datagram from `fd` without blocking, null when none waits. `size` is its real length (`data`
+   * keeps at most 4097 bytes); pid/uid/gid are -1 without credentials; `fds` (close-on-exec) are the
+   * caller's to close. Throws recvmsg's errors other than EAGAIN.
+   */
+  receive(fd: number): ReceivedDatagram | null;
+  /** The fds among `fds` (at most 64) that are readable, hung up or in error within `timeoutMs`; [] when none. Polls on the thread pool; reads and accepts nothing. */
+  waitReadable(fds: number[], timeoutMs: number): Promise<number[]>;
+  /** A bound (and, unless SOCK_DGRAM, listening) close-on-exec socket whose connections nobody accepts; throws EADDRINUSE, EACCES, EINVAL, … */
+  listenSocket(domain: number, type: number, address: string, port: number, backlog: number): number;
+}
+
+/** What `receive()` returns for one datagram. */
+export interface ReceivedDatagram {
+  data: Buffer;
+  size: number;
+  pid: number;
+  uid: number;
+  gid: number;
+  fds: number[];
+  /** the datagram or its fds did not fit */
+  truncated: boolean;
 }
 
 let loaded: { binding: NativeBinding | undefined; error: string | undefined } | undefined;
@@ -119,12 +144,7 @@ function withErrnoNames(raw: NativeBinding): NativeBinding {
       try {
         return call(...args);
       } catch (error) {
-        const e = error as NodeJS.ErrnoException;
-        if (typeof e.errno === 'number' && e.code === undefined) {
-          e.code = getSystemErrorName(e.errno);
-          e.message = `${e.message} (${e.code})`;
-        }
-        throw e;
+        throw withCode(error);
       }
     };
   return {
@@ -133,7 +153,23 @@ function withErrnoNames(raw: NativeBinding): NativeBinding {
     socketInfo: named(raw.socketInfo),
     pipe: named(raw.pipe),
     journalSend: named(raw.journalSend),
+    bindDatagram: named(raw.bindDatagram),
+    receive: named(raw.receive),
+    listenSocket: named(raw.listenSocket),
+    waitReadable: (fds, timeoutMs) =>
+      named(raw.waitReadable)(fds, timeoutMs).catch((error: unknown) => {
+        throw withCode(error);
+      }),
   };
+}
+
+function withCode(error: unknown): unknown {
+  const e = error as NodeJS.ErrnoException;
+  if (typeof e.errno === 'number' && e.code === undefined) {
+    e.code = getSystemErrorName(e.errno);
+    e.message = `${e.message} (${e.code})`;
+  }
+  return e;
 }
 
 /**
@@ -152,4 +188,11 @@ function* packageRoots(): Generator<string> {
     if (existsSync(installed)) yield installed;
     if (dirname(dir) === dir) return;
   }
+}
+
+/** The native part, or a SystemdError (ENOTSUP) saying that `what` needs it and why it did not load. */
+export function requireNative(what: string): NativeBinding {
+  const binding = loadNative();
+  if (binding === undefined) throw new SystemdError(`${what} needs the native part, which did not load: ${nativeLoadError()}`, 'ENOTSUP');
+  return binding;
 }

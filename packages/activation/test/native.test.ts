@@ -51,7 +51,17 @@ describe('loader', () => {
   it('loads the prebuilt binary for this machine and caches it', () => {
     expect(nativeLoadError()).toBeUndefined();
     expect(loadNative()).toBe(loadNative());
-    expect(Object.keys(binding()).sort()).toEqual(['dup', 'journalSend', 'pipe', 'send', 'socketInfo']);
+    expect(Object.keys(binding()).sort()).toEqual([
+      'bindDatagram',
+      'dup',
+      'journalSend',
+      'listenSocket',
+      'pipe',
+      'receive',
+      'send',
+      'socketInfo',
+      'waitReadable',
+    ]);
   });
 
   it('SDNODE_NO_NATIVE=1 disables it and says why', async () => {
@@ -84,7 +94,10 @@ describe('loader', () => {
       worker.once('error', reject);
     });
     await worker.terminate();
-    expect(result).toEqual({ keys: ['dup', 'journalSend', 'pipe', 'send', 'socketInfo'], info: -88 }); // -ENOTSOCK
+    expect(result).toEqual({
+      keys: ['bindDatagram', 'dup', 'journalSend', 'listenSocket', 'pipe', 'receive', 'send', 'socketInfo', 'waitReadable'],
+      info: -88,
+    }); // -ENOTSOCK
   });
 });
 

@@ -1,0 +1,59 @@
+import { closeSync, fstatSync } from 'node:fs';
+
+/** One fd kept for the service, under the name it gave (FDNAME=) or systemd's default, "stored". */
+export interface StoredFd {
+  fd: number;
+  name: string;
+}
+
+/**
+ * The manager's fd store (FDSTORE=1): fds the service hands over to get back after a restart,
+ * in the order received, passed after the listening sockets. As systemd does, an fd that refers
+ * to a file already stored is not stored twice, and at most `max` are kept.
+ */
+export class FdStore {
+  readonly #fds: StoredFd[] = [];
+
+  constructor(readonly max: number) {}
+
+  get entries(): readonly StoredFd[] {
+    return this.#fds;
+  }
+
+  /** Takes over `fds`; returns how many were kept (the others are closed) and why any were not. */
+  add(fds: number[], name: string): { kept: number; closed: number; reason?: string } {
+    let kept = 0;
+    let reason: string | undefined;
+    for (const fd of fds) {
+      if (this.#fds.length >= this.max) {
+        reason = this.max === 0 ? 'the fd store is off (--fdstore-max 0)' : `the fd store is full (--fdstore-max ${this.max})`;
+        closeSync(fd);
+      } else if (this.#fds.some((stored) => sameFile(stored.fd, fd))) {
+        closeSync(fd);
+      } else {
+        this.#fds.push({ fd, name });
+        kept++;
+      }
+    }
+    return { kept, closed: fds.length - kept, reason };
+  }
+
+  /** FDSTOREREMOVE=1: closes every fd stored under `name`; returns how many. */
+  remove(name: string): number {
+    let removed = 0;
+    for (let i = this.#fds.length - 1; i >= 0; i--) {
+      const stored = this.#fds[i] as StoredFd;
+      if (stored.name !== name) continue;
+      closeSync(stored.fd);
+      this.#fds.splice(i, 1);
+      removed++;
+    }
+    return removed;
+  }
+}
+
+function sameFile(a: number, b: number): boolean {
+  const x = fstatSync(a, { bigint: true });
+  const y = fstatSync(b, { bigint: true });
+  return x.dev === y.dev && x.ino === y.ino;
+}

@@ -1,0 +1,197 @@
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { daemon, fixture, REPO_ROOT, request, startSdnode, stopAll } from './helpers.js';
+
+afterEach(stopAll);
+
+const loopback = (port: number): string[] => ['-l', `127.0.0.1:${port}`];
+
+describe('sdnode activate, default mode (one service holding the listening socket)', () => {
+  it('starts the service at the first connection with LISTEN_PID = its own pid, LISTEN_FDS, LISTEN_FDNAMES and NOTIFY_SOCKET', async () => {
+    const sdnode = await startSdnode((port) => [...loopback(port), '--fdname', 'web', '--', process.execPath, fixture('show-env.mjs')]);
+    const seen = JSON.parse(await request(sdnode.port)) as Record<string, string | number>;
+    const start = await sdnode.waitForEvent((e) => e.event === 'start');
+    expect(seen).toMatchObject({ pid: start.pid, LISTEN_PID: String(start.pid), LISTEN_FDS: '1', LISTEN_FDNAMES: 'web' });
+    expect(seen.NOTIFY_SOCKET).toMatch(/^@sdnode\//);
+  });
+
+  it('socket-service: answers the first connection, READY and STATUS are shown, and after its idle exit the next connection starts it again', async () => {
+    const sdnode = await startSdnode((port) => [...loopback(port), '--', process.execPath, daemon('socket-service'), '--idle-timeout=1']);
+    expect(await request(sdnode.port)).toBe('This is a test\n');
+    const ready = await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.READY === '1');
+    expect(ready.fields?.STATUS).toBe('Serving on activated socket');
+    const status = await sdnode.waitForEvent((e) => e.event === 'notify' && /1 connection served/.test(e.fields?.STATUS ?? ''));
+    expect(status.pid).toBe(ready.pid);
+    const exit = await sdnode.waitForEvent((e) => e.event === 'exit');
+    expect(exit).toMatchObject({ pid: ready.pid, status: 0 });
+    // Nothing is listening in a service now; sdnode still holds the socket.
+    expect(await request(sdnode.port)).toBe('This is a test\n');
+    const second = await sdnode.waitForEvent((e) => e.event === 'start', 2);
+    expect(second.pid).not.toBe(ready.pid);
+  });
+
+  it('SIGTERM stops the service gracefully and sdnode exits with its status', async () => {
+    const sdnode = await startSdnode((port) => [...loopback(port), '--', process.execPath, daemon('socket-service')]);
+    expect(await request(sdnode.port)).toBe('This is a test\n');
+    await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.READY === '1');
+    sdnode.signal('SIGTERM');
+    expect(await sdnode.waitForExit()).toEqual({ code: 0, signal: null });
+    expect(sdnode.events().find((e) => e.event === 'exit')).toMatchObject({ status: 0, signal: null });
+    expect(sdnode.events().some((e) => e.event === 'notify' && e.fields?.STOPPING === '1')).toBe(true);
+  });
+});
+
+describe('sdnode activate --datagram', () => {
+  it('the first datagram starts the service, which reads it from the socket (nothing was read in sdnode)', async () => {
+    const sdnode = await startSdnode((port) => [...loopback(port), '--datagram', '--', process.execPath, fixture('udp-echo.mjs')]);
+    const client = dgram.createSocket('udp4');
+    try {
+      const reply = new Promise<string>((resolve) => client.once('message', (message) => resolve(String(message))));
+      client.send('ping', sdnode.port, '127.0.0.1');
+      const start = await sdnode.waitForEvent((e) => e.event === 'start');
+      expect(start.reason).toBe(`datagram on 127.0.0.1:${sdnode.port}`);
+      expect(await reply).toBe(`${start.pid}: ping`);
+    } finally {
+      client.close();
+    }
+  });
+});
+
+describe('sdnode activate --accept', () => {
+  it('socket-service-accepted: one service per connection, on fd 3', async () => {
+    const sdnode = await startSdnode((port) => [...loopback(port), '--accept', '--', process.execPath, daemon('socket-service-accepted')]);
+    expect(await request(sdnode.port, 'x')).toBe('This socket was already accepted\n');
+    expect(await request(sdnode.port, 'y')).toBe('This socket was already accepted\n');
+    const starts = sdnode.events().filter((e) => e.event === 'start');
+    expect(starts).toHaveLength(2);
+    expect(starts[0]?.pid).not.toBe(starts[1]?.pid);
+    expect(starts[0]?.message).toContain('LISTEN_FDS=1 LISTEN_FDNAMES=connection');
+  });
+
+  it('socket-service-inet with --inetd (and --inet, its abbreviation): the connection on fds 0 and 1', async () => {
+    for (const option of ['--inetd', '--inet']) {
+      const sdnode = await startSdnode((port) => [...loopback(port), '-a', option, '--', process.execPath, daemon('socket-service-inet')]);
+      expect(await request(sdnode.port, 'x')).toBe('This socket was passed on stdin/stdout\n');
+      await sdnode.stop();
+    }
+  });
+});
+
+describe('sdnode activate as the manager', () => {
+  it('--watchdog: a service that sends no WATCHDOG=1 is killed and started again, with WATCHDOG_USEC and WATCHDOG_PID set', async () => {
+    const sdnode = await startSdnode((port) => [
+      ...loopback(port),
+      '--watchdog',
+      '1',
+      '--',
+      process.execPath,
+      fixture('no-watchdog-pings.mjs'),
+    ]);
+    const first = Number(await request(sdnode.port));
+    const ready = await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.READY === '1');
+    expect(ready.fields?.STATUS).toBe(`WATCHDOG_USEC=1000000 WATCHDOG_PID=${first} pid=${first}`);
+    const missed = await sdnode.waitForEvent((e) => e.event === 'watchdog');
+    expect(missed.pid).toBe(first);
+    expect(await sdnode.waitForEvent((e) => e.event === 'exit')).toMatchObject({ pid: first, signal: 'SIGABRT' });
+    const restarted = await sdnode.waitForEvent((e) => e.event === 'start', 2);
+    expect(restarted.reason).toBe('restart');
+    expect(Number(await request(sdnode.port))).toBe(restarted.pid);
+  });
+
+  it('BARRIER=1 is released (its fd closed), and SIGHUP to sdnode reaches the service as a reload', async () => {
+    const sdnode = await startSdnode((port) => [...loopback(port), '--', process.execPath, fixture('barrier-reload.mjs')]);
+    const pid = Number(await request(sdnode.port));
+    const barrier = await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.BARRIER === '1');
+    expect(barrier).toMatchObject({ pid, fds: 1 });
+    const ready = await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.READY === '1');
+    expect(ready.fields?.STATUS).toBe('barrier released');
+    sdnode.signal('SIGHUP');
+    expect(await sdnode.waitForEvent((e) => e.event === 'reload')).toMatchObject({ pid });
+    await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.RELOADING === '1');
+    expect((await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.READY === '1', 2)).fields?.STATUS).toBe('reloaded');
+  });
+
+  it('fd store: connections stored with FDSTORE=1 come back to the next instance, named, after a --watch restart (fd-store example)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdnode-cli-'));
+    const trigger = path.join(dir, 'trigger');
+    fs.writeFileSync(trigger, '1');
+    try {
+      const server = path.join(REPO_ROOT, 'examples/fd-store-handover/server.mjs');
+      const sdnode = await startSdnode((port) => [
+        ...loopback(port),
+        '--fdname',
+        'listener',
+        '--watch',
+        trigger,
+        '--',
+        process.execPath,
+        server,
+      ]);
+      const client = net.connect(sdnode.port, '127.0.0.1');
+      client.setEncoding('utf8');
+      const replies: string[] = [];
+      client.on('data', (chunk: string) => replies.push(chunk));
+      const reply = async (): Promise<string> => {
+        for (let i = 0; i < 200 && replies.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+        return replies.shift() ?? '(no reply in 10 s)';
+      };
+      client.write('one');
+      const before = await reply();
+      const firstPid = (await sdnode.waitForEvent((e) => e.event === 'start')).pid;
+      expect(before).toBe(`${firstPid}: one`);
+      await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.READY === '1');
+      fs.writeFileSync(trigger, '2');
+      const stored = await sdnode.waitForEvent((e) => e.event === 'fdstore');
+      expect(stored).toMatchObject({ pid: firstPid, kept: 1, stored: 1 });
+      const second = await sdnode.waitForEvent((e) => e.event === 'start', 2);
+      expect(second.message).toContain('LISTEN_FDS=2 LISTEN_FDNAMES=listener:handover');
+      const ready = await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.READY === '1', 2);
+      expect(ready.fields?.STATUS).toBe('Serving; 1 connections taken over from the previous instance');
+      client.write('two');
+      expect(await reply()).toBe(`${second.pid}: two`);
+      client.destroy();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--watch: restarts under a client storm refuse no connection', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdnode-cli-'));
+    const trigger = path.join(dir, 'trigger');
+    fs.writeFileSync(trigger, '0');
+    try {
+      const sdnode = await startSdnode((port) => [...loopback(port), '--watch', dir, '--', process.execPath, daemon('socket-service')]);
+      // The storm runs until both restarts are over (the third instance is ready), at most 3000 connections.
+      const limit = 3000;
+      const concurrency = 8;
+      let restarted = false;
+      let sent = 0;
+      const outcomes: string[] = [];
+      const worker = async (): Promise<void> => {
+        while (!restarted && sent < limit) {
+          sent++;
+          outcomes.push(await request(sdnode.port).catch((error: Error) => `error: ${error.message}`));
+        }
+      };
+      const storm = Promise.all(Array.from({ length: concurrency }, worker));
+      for (let change = 1; change <= 2; change++) {
+        await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.READY === '1', change);
+        fs.writeFileSync(trigger, String(change));
+        await sdnode.waitForEvent((e) => e.event === 'restart', change);
+      }
+      await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.READY === '1', 3);
+      const duringRestarts = outcomes.length;
+      restarted = true;
+      await storm;
+      expect(outcomes.filter((outcome) => outcome !== 'This is a test\n')).toEqual([]);
+      expect(duringRestarts).toBeGreaterThan(0);
+      expect(sdnode.events().filter((e) => e.event === 'start')).toHaveLength(3);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,80 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { REPO_ROOT, Running, randomPort } from '../../../test/helpers/processes.js';
+
+export { REPO_ROOT, stopAll } from '../../../test/helpers/processes.js';
+
+/** The built CLI (the test runs it as a user would, through node). */
+export const SDNODE = path.join(REPO_ROOT, 'packages/cli/dist/main.js');
+export const fixture = (name: string): string => path.join(REPO_ROOT, 'packages/cli/test/fixtures', name);
+export const daemon = (name: string): string => path.join(REPO_ROOT, 'packages', name, 'dist/main.js');
+
+/** One --json event line of sdnode's stderr. */
+export interface Event {
+  event: string;
+  pid?: number;
+  message: string;
+  fields?: Record<string, string>;
+  [detail: string]: unknown;
+}
+
+/** A running `sdnode activate --json …`, listening on `port`. */
+export class Sdnode extends Running {
+  constructor(
+    args: string[],
+    readonly port: number,
+  ) {
+    if (!fs.existsSync(SDNODE)) throw new Error(`${SDNODE} is missing: build first (pnpm run build)`);
+    super(process.execPath, [SDNODE, 'activate', '--json', ...args]);
+  }
+
+  /** Every event so far (stderr lines that are sdnode's JSON; the services' own lines are skipped). */
+  events(): Event[] {
+    return this.stderrLines('{"time"').map((line) => JSON.parse(line) as Event);
+  }
+
+  /** Resolves with the count-th event that matches, waiting at most timeoutMs. */
+  async waitForEvent(match: (event: Event) => boolean, count = 1, timeoutMs = 20_000): Promise<Event> {
+    const found = () => this.events().filter(match);
+    const pattern = { test: () => found().length >= count } as unknown as RegExp;
+    if (!(await this.waitForStderr(pattern, timeoutMs))) {
+      throw new Error(`no such event (${count}) within ${timeoutMs} ms; stderr:\n${this.stderr}`);
+    }
+    return found()[count - 1] as Event;
+  }
+}
+
+/**
+ * Starts sdnode on a random loopback port (`args(port)` builds its options) and waits until it
+ * listens; another port is tried when that one is taken.
+ */
+export async function startSdnode(args: (port: number) => string[]): Promise<Sdnode> {
+  for (let attempt = 1; ; attempt++) {
+    const port = randomPort();
+    const sdnode = new Sdnode(args(port), port);
+    const listening = await sdnode.waitForStderr(/"event":"listening"/, 20_000);
+    if (listening && sdnode.alive) return sdnode;
+    await sdnode.stop();
+    if (!/EADDRINUSE/.test(sdnode.stderr) || attempt >= 5) throw new Error(`sdnode did not start: ${sdnode.stderr}`);
+  }
+}
+
+/** Connects, sends `send` (if any), and resolves with all the server wrote until it closed. */
+export function request(port: number, send?: string, timeoutMs = 20_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let received = '';
+    const socket = net.connect(port, '127.0.0.1', () => {
+      if (send !== undefined) socket.write(send);
+    });
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+    });
+    socket.setTimeout(timeoutMs, () =>
+      socket.destroy(new Error(`no end of reply within ${timeoutMs} ms (got ${JSON.stringify(received)})`)),
+    );
+    socket.on('error', reject);
+    socket.on('close', () => resolve(received));
+  });
+}
