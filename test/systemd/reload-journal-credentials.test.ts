@@ -133,27 +133,33 @@ suite('reload, journal and credentials under a real systemd manager', () => {
       expect(stopping.at(-1)).toMatchObject({ PRIORITY: '5', SYSLOG_IDENTIFIER: 'socket-service' });
     }, 60_000);
 
-    // The other two daemons' main.ts each gain `const log = createLogger('<daemon>')`; until then they write to stderr.
-    const others = [
-      { name: 'socket-service-accepted', port: 7002, unit: 'socket-service-accepted@*' },
-      { name: 'socket-service-inet', port: 7003, unit: 'socket-service-inet@*' },
-    ].map((d) => ({
-      ...d,
-      logs: fs.readFileSync(path.join(REPO_ROOT, `packages/${d.name}/src/main.ts`), 'utf8').includes('createLogger('),
-    }));
-    for (const daemon of others) {
-      if (!daemon.logs) console.log(`skipped: ${daemon.name} does not log through createLogger() yet`);
-      it.skipIf(!daemon.logs)(`${daemon.name} logs native entries with its own identifier`, async () => {
-        // A client that resets instead of closing once it has its answer: the daemon logs "client gone".
-        const socket = net.connect({ port: daemon.port, host: '127.0.0.1' });
-        await new Promise<void>((resolve, reject) => socket.once('data', () => resolve()).once('error', reject));
-        socket.resetAndDestroy();
-        const found = await waitFor(`an entry of ${daemon.name}`, async () => {
-          const list = await entries([`SYSLOG_IDENTIFIER=${daemon.name}`]);
+    // Modes 2 and 3 log only when they cannot serve: started with no connection, each says so
+    // in one native entry, under its own name and at error priority, and exits 1.
+    for (const [name, said] of [
+      ['socket-service-accepted', 'no accepted connection'],
+      ['socket-service-inet', 'not a connected socket'],
+    ] as const) {
+      it(`${name} logs native entries with its own identifier`, async () => {
+        const run = await bed.exec(
+          [
+            'systemd-run',
+            '--quiet',
+            '--wait',
+            '--collect',
+            '-p',
+            'DynamicUser=yes',
+            '/usr/bin/node',
+            `${REPO_IN_BED}/packages/${name}/dist/main.js`,
+          ],
+          { allowFailure: true },
+        );
+        expect(run.code).not.toBe(0);
+        const found = await waitFor(`an entry of ${name}`, async () => {
+          const list = await entries([`SYSLOG_IDENTIFIER=${name}`]);
           return list.length > 0 ? list : undefined;
         });
-        expect(found[0]).toMatchObject({ _TRANSPORT: 'journal', SYSLOG_IDENTIFIER: daemon.name });
-        expect(found[0]!.PRIORITY).toMatch(/^[0-7]$/);
+        expect(found.at(-1)).toMatchObject({ _TRANSPORT: 'journal', SYSLOG_IDENTIFIER: name, PRIORITY: '3' });
+        expect(String(found.at(-1)!.MESSAGE)).toContain(said);
       });
     }
 

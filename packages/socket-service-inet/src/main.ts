@@ -1,9 +1,10 @@
-import { inetdConnection, serveConnection } from '@sdnode/activation';
+import { createLogger, inetdConnection, serveConnection } from '@sdnode/activation';
 
+const log = createLogger('socket-service-inet');
 try {
   // end() shuts the connection down once every byte is written: nothing is lost by exiting.
   serveConnection(inetdConnection(), (connection) => connection.end('This socket was passed on stdin/stdout\n'));
 } catch (err) {
-  console.error(`socket-service-inet: ${(err as Error).message}`);
-  process.exit(1);
+  log.error((err as Error).message);
+  process.exitCode = 1;
 }
