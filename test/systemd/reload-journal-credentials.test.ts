@@ -2,12 +2,9 @@
 // shipped socket-service, the daemons' entries read back from journald with `journalctl -o json`,
 // the native protocol's edge cases (bytes, line breaks, an entry too large for a datagram) through
 // the real journald, and LoadCredential=/SetCredential= on a DynamicUser= service.
-import * as fs from 'node:fs';
-import * as net from 'node:net';
-import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchAnswer } from './clients.js';
-import { Bed, REPO_IN_BED, REPO_ROOT, skipReason, waitFor } from './harness.js';
+import { Bed, REPO_IN_BED, skipReason, waitFor } from './harness.js';
 
 const reason = skipReason();
 if (reason) console.log(`skipped: ${reason}`);

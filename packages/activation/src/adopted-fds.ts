@@ -12,7 +12,7 @@ const adopted = processGlobal('adopted-fds', () => new Set<number>());
 export function claim(fd: number): void {
   if (adopted.has(fd)) {
     throw new SystemdError(`fd ${fd} was already adopted by this process: each fd can be given to one Node object only`, 'EEXIST', {
-      variable: 'fd',
+      subject: 'fd',
       value: String(fd),
     });
   }

@@ -39,7 +39,7 @@ export function acceptedConnection(options: { fd?: number } = {}): Socket {
         ? 'no accepted connection: LISTEN_FDS is not set for this process; run with systemd-socket-activate --accept or a socket unit with Accept=yes'
         : `no accepted connection among the passed fds (${fds.map((f) => `${f.fd} "${f.name}"`).join(', ')}): Accept=yes passes one connected stream socket`,
       'ENOENT',
-      { variable: 'LISTEN_FDS' },
+      { subject: 'LISTEN_FDS' },
     );
   }
   expectKind(info, 'connected-stream');
@@ -69,14 +69,14 @@ export function inetdConnection(): Connection {
     throw new SystemdError(
       `stdin is ${describeStdin(info)}, not a connected socket: run with systemd-socket-activate --accept --inetd or a unit with StandardInput=socket`,
       'ENOTSOCK',
-      { variable: 'fd', value: '0' },
+      { subject: 'fd', value: '0' },
     );
   }
   if (!sameFile(0, 1)) {
     throw new SystemdError(
       'stdout is not the connection stdin is: replies would not reach the client; leave StandardOutput= at its default (inherit) or set it to socket',
       'EINVAL',
-      { variable: 'fd', value: '1' },
+      { subject: 'fd', value: '1' },
     );
   }
   stdio = new StdioConnection(process.stdin, process.stdout);

@@ -20,7 +20,7 @@ function credentialsDirectory(env: NodeJS.ProcessEnv): string {
       'CREDENTIALS_DIRECTORY is not set: this process runs without credentials (the unit needs LoadCredential=, ' +
         'SetCredential= or LoadCredentialEncrypted=)',
       'ENXIO',
-      { variable: 'CREDENTIALS_DIRECTORY' },
+      { subject: 'CREDENTIALS_DIRECTORY' },
     );
   }
   if (!isAbsolute(dir)) throw invalid('CREDENTIALS_DIRECTORY', dir, 'an absolute directory path');
@@ -44,7 +44,7 @@ function checkName(name: string): string {
 function readError(dir: string, error: unknown): SystemdError {
   const e = error as NodeJS.ErrnoException;
   return new SystemdError(`CREDENTIALS_DIRECTORY=${dir}: ${e.message}`, e.code ?? 'EIO', {
-    variable: 'CREDENTIALS_DIRECTORY',
+    subject: 'CREDENTIALS_DIRECTORY',
     value: dir,
     cause: error,
   });
@@ -89,7 +89,7 @@ export function credential(name: string, options: CredentialOptions = {}): strin
     const present = credentials(env);
     const listed = present.length === 0 ? 'none' : present.map((n) => JSON.stringify(n)).join(', ');
     throw new SystemdError(`no credential ${JSON.stringify(name)} in CREDENTIALS_DIRECTORY=${dir} (present: ${listed})`, 'ENOENT', {
-      variable: 'credential name',
+      subject: 'credential name',
       value: name,
       cause: error,
     });

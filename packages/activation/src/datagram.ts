@@ -23,7 +23,7 @@ export function adoptDatagram(selection: FdSelection = {}): UdpSocket {
           : `no datagram socket among ${describePassed(passed)}`
         : `${selected.fds.length} datagram sockets (${describePassed(selected.fds)}): choose one with the name or fd option`,
       selected.fds.length === 0 ? 'ENOENT' : 'EINVAL',
-      { variable: 'LISTEN_FDS' },
+      { subject: 'LISTEN_FDS' },
     );
   }
   const { info } = selected.fds[0]!;
@@ -31,14 +31,14 @@ export function adoptDatagram(selection: FdSelection = {}): UdpSocket {
     throw new SystemdError(
       `fd ${info.fd} is an AF_UNIX datagram socket${info.path ? ` (${info.path})` : ''}: Node cannot adopt AF_UNIX datagram sockets (no core API accepts them); use a UDP socket`,
       'EPROTOTYPE',
-      { variable: 'fd', value: String(info.fd) },
+      { subject: 'fd', value: String(info.fd) },
     );
   }
   if (info.family !== 'inet4' && info.family !== 'inet6') {
     throw new SystemdError(
       `fd ${info.fd}: cannot tell whether the datagram socket is IPv4 or IPv6 (${info.family ?? 'family unknown: native part not loaded and the socket is not in /proc/self/net'})`,
       'EAFNOSUPPORT',
-      { variable: 'fd', value: String(info.fd) },
+      { subject: 'fd', value: String(info.fd) },
     );
   }
   claim(info.fd);

@@ -3,23 +3,23 @@ const BRAND = Symbol.for('@sdnode/activation.SystemdError');
 
 /**
  * The one error type the library throws for bad input and failed system calls.
- * `code` is an errno name (`EINVAL`, `EBADF`, `ENOENT`, …) so callers can branch
- * on it the way they would for a Node system error; `variable` and `value` say
- * which environment variable or argument was wrong and what it held.
+ * `code` is an errno name (`EINVAL`, `EBADF`, `ENOENT`, …) so callers can branch on it the way they
+ * would for a Node system error; `subject` and `value` say what was wrong (an environment variable,
+ * an argument or option, an fd, a notification key) and what it held.
  *
  * `instanceof SystemdError` is true for errors thrown by another copy of the library in the same
  * process too: an application and a plugin may load it once as ESM and once as CommonJS.
  */
 export class SystemdError extends Error {
   readonly code: string;
-  readonly variable: string | undefined;
+  readonly subject: string | undefined;
   readonly value: string | undefined;
 
-  constructor(message: string, code: string, details: { variable?: string; value?: string; cause?: unknown } = {}) {
+  constructor(message: string, code: string, details: { subject?: string; value?: string; cause?: unknown } = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'SystemdError';
     this.code = code;
-    this.variable = details.variable;
+    this.subject = details.subject;
     this.value = details.value;
   }
 
@@ -30,7 +30,7 @@ export class SystemdError extends Error {
 Object.defineProperty(SystemdError.prototype, BRAND, { value: true });
 
 /** An error about an environment variable or argument: names it, shows the value, says what was expected. */
-export function invalid(variable: string, value: unknown, expected: string, code = 'EINVAL'): SystemdError {
+export function invalid(subject: string, value: unknown, expected: string, code = 'EINVAL'): SystemdError {
   const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
-  return new SystemdError(`${variable}=${shown}: expected ${expected}`, code, { variable, value: String(value) });
+  return new SystemdError(`${subject}=${shown}: expected ${expected}`, code, { subject, value: String(value) });
 }

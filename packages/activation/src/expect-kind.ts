@@ -32,7 +32,7 @@ export function expectKind(info: FdInfo, kind: FdKind, name?: string): void {
   throw new SystemdError(
     `fd ${info.fd}${name === undefined ? '' : ` ("${name}")`} is ${describeFd(info)}: expected ${EXPECTED[kind]}; the fd was left open`,
     'EINVAL',
-    { variable: 'fd', value: String(info.fd) },
+    { subject: 'fd', value: String(info.fd) },
   );
 }
 

@@ -38,7 +38,7 @@ export function fdInfo(fd: number): FdInfo {
     stat = fstatSync(fd, { bigint: true });
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? 'EBADF';
-    throw new SystemdError(`fd ${fd} is not open (${code})`, code, { variable: 'fd', value: String(fd), cause });
+    throw new SystemdError(`fd ${fd} is not open (${code})`, code, { subject: 'fd', value: String(fd), cause });
   }
   if (stat.isFIFO()) return { fd, kind: 'fifo' };
   if (stat.isFile()) return { fd, kind: 'file' };
@@ -52,7 +52,7 @@ export function fdInfo(fd: number): FdInfo {
     info = native.socketInfo(fd);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new SystemdError(`fd ${fd}: cannot read the socket's kind (${code})`, code, { variable: 'fd', value: String(fd), cause });
+    throw new SystemdError(`fd ${fd}: cannot read the socket's kind (${code})`, code, { subject: 'fd', value: String(fd), cause });
   }
   const result: FdInfo = { fd, kind: 'socket', family: family(info.domain), type: type(info.type), listening: info.listening };
   if (info.address !== undefined) result.address = info.address;

@@ -47,7 +47,7 @@ function freeze(socket: Socket, index: number): () => void {
     throw new SystemdError(
       `sockets[${index}] has ${socket.readableLength} unread bytes buffered in Node; consume them before storing it`,
       'EBUSY',
-      { variable: `sockets[${index}]` },
+      { subject: `sockets[${index}]` },
     );
   }
   return thaw;

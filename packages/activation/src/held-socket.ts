@@ -43,7 +43,7 @@ export function holdSocket(where: HeldSocketAddress): number {
   } catch (error) {
     if (error instanceof SystemdError) throw error;
     const e = error as NodeJS.ErrnoException;
-    throw new SystemdError(`cannot listen on ${shown}: ${e.message}`, e.code ?? 'EIO', { variable: 'address', value: shown, cause: error });
+    throw new SystemdError(`cannot listen on ${shown}: ${e.message}`, e.code ?? 'EIO', { subject: 'address', value: shown, cause: error });
   }
 }
 

@@ -9,7 +9,7 @@ export { acceptedConnection, inetdConnection, serveConnection, type ServeConnect
 export type { Connection, ConnectionPolicy } from './connection-policy.js';
 export { notify, type NotifyFields, type NotifyOptions } from './notify.js';
 export { watchdogTimeout, startWatchdog, type WatchdogTimeout, type Watchdog } from './watchdog.js';
-export { isBooted, invocationId, underSystemd } from './service.js';
+export { isBooted, invocationId, underSystemd } from './service-context.js';
 export { storeConnections, restoreConnections, DEFAULT_STORE_NAME, type StoreOptions, type RestoreOptions } from './fd-store.js';
 export { serveUntilStopped, type ServeOptions, type Serving } from './lifecycle.js';
 export { credential, credentials, type CredentialOptions } from './credentials.js';

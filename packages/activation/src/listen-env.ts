@@ -62,7 +62,7 @@ export function parseListenEnvironment(env: NodeJS.ProcessEnv, pid: number): Lis
     throw new SystemdError(
       `LISTEN_FDNAMES=${JSON.stringify(env.LISTEN_FDNAMES)} has ${names.length} name(s) but LISTEN_FDS=${count}: expected one name per fd`,
       'EINVAL',
-      { variable: 'LISTEN_FDNAMES', value: env.LISTEN_FDNAMES },
+      { subject: 'LISTEN_FDNAMES', value: env.LISTEN_FDNAMES },
     );
   }
   const fds = Array.from({ length: count }, (_, i) => ({ fd: SD_LISTEN_FDS_START + i, name: names?.[i] ?? 'unknown' }));

@@ -105,7 +105,7 @@ function inherited(environment: ListenEnvironment, env: NodeJS.ProcessEnv): List
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code ?? 'EBADF';
       throw new SystemdError(`LISTEN_FDS=${count}: fd ${fd} is not open (${code}); ${range}`, code, {
-        variable: 'LISTEN_FDS',
+        subject: 'LISTEN_FDS',
         value: env.LISTEN_FDS,
         cause,
       });
@@ -118,7 +118,7 @@ function inherited(environment: ListenEnvironment, env: NodeJS.ProcessEnv): List
         `LISTEN_FDS=${count}: fd ${fd} is ${own}, which Node created for itself at start-up in a free slot: ` +
           `fd ${fd} was not passed; ${range}. LISTEN_FDS says more fds than the process inherited (set by hand, or by a wrapper that closed them?)`,
         'EBADF',
-        { variable: 'LISTEN_FDS', value: env.LISTEN_FDS },
+        { subject: 'LISTEN_FDS', value: env.LISTEN_FDS },
       );
     }
   }

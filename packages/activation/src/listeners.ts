@@ -34,7 +34,7 @@ export async function listen(server: Server, options: ListenOptions = {}): Promi
       `${chosen.length} activated listening sockets (${describePassed(chosen)})${options.name === undefined ? '' : ` are named "${options.name}"`}: ` +
         'choose one with the name option (LISTEN_FDNAMES, FileDescriptorName=) or use listenAll()',
       'EINVAL',
-      { variable: 'name', value: options.name ?? '' },
+      { subject: 'name', value: options.name ?? '' },
     );
   }
   const [one] = chosen;
@@ -115,6 +115,6 @@ function fallbackOrThrow(selected: Selected, options: ListenOptions): NetListenO
             ? ' and no fallback given'
             : ': the fallback is only used when the process is not socket-activated'),
     'ENOENT',
-    { variable: options.name === undefined ? 'LISTEN_FDS' : 'LISTEN_FDNAMES' },
+    { subject: options.name === undefined ? 'LISTEN_FDS' : 'LISTEN_FDNAMES' },
   );
 }

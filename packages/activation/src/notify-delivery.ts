@@ -82,7 +82,7 @@ export function deliver(address: string, message: string, fds: number[], coalesc
   }
   if (CALLER_ERRORS.has(code)) {
     throw new SystemdError(`cannot notify ${address}: sendmsg: ${describe(result)}`, code, {
-      variable: 'fds',
+      subject: 'fds',
       value: `[${fds.join(',')}]`,
     });
   }
@@ -113,7 +113,7 @@ function copies(native: NativeBinding, fds: number[]): number[] {
     closeAll(copied);
     const e = error as NodeJS.ErrnoException;
     throw new SystemdError(`cannot keep fds [${fds.join(',')}] for a later notification: ${e.message}`, e.code ?? 'EIO', {
-      variable: 'fds',
+      subject: 'fds',
       value: `[${fds.join(',')}]`,
       cause: error,
     });

@@ -67,7 +67,7 @@ export function receiveNotifications(
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     throw new SystemdError(`cannot receive notifications on ${address}: ${e.message}`, e.code ?? 'EIO', {
-      variable: 'NOTIFY_SOCKET',
+      subject: 'NOTIFY_SOCKET',
       value: address,
       cause: error,
     });

@@ -75,7 +75,7 @@ function formatMessage(fields: NotifyFields): string {
     throw new SystemdError(
       `notification is ${bytes} bytes, systemd drops messages over ${MAX_MESSAGE_BYTES} bytes (largest field: ${key})`,
       'EMSGSIZE',
-      { variable: key },
+      { subject: key },
     );
   }
   return message;

@@ -50,7 +50,7 @@ export function selectFds(selection: FdSelection, kind: FdKind): Selected {
     throw new SystemdError(
       `this cluster worker's primary (pid ${process.ppid}) was socket-activated: a worker can only listen on the primary's listening sockets (listen(), listenAll()); adopt ${kind} sockets in the primary`,
       'ENOTSUP',
-      { variable: 'LISTEN_PID', value: String(process.ppid) },
+      { subject: 'LISTEN_PID', value: String(process.ppid) },
     );
   }
   const passed = throughPrimary ? activation.primaryFds! : activation.fds;
@@ -95,14 +95,14 @@ export function refuseWrapper(activation: ListenEnvironment): void {
       `LISTEN_FDS=${JSON.stringify(other.listenFds)} is set but LISTEN_PID is not (this process is ${other.pid}): ${fix}`,
       'EINVAL',
       {
-        variable: 'LISTEN_PID',
+        subject: 'LISTEN_PID',
       },
     );
   }
   throw new SystemdError(
     `LISTEN_PID=${other.listenPid} names another process, not this one (pid ${other.pid}), with LISTEN_FDS=${JSON.stringify(other.listenFds)}: ${fix}`,
     'EINVAL',
-    { variable: 'LISTEN_PID', value: String(other.listenPid) },
+    { subject: 'LISTEN_PID', value: String(other.listenPid) },
   );
 }
 

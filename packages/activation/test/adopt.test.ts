@@ -215,7 +215,7 @@ describe('a wrapper between the manager and node (LISTEN_PID names the wrapper)'
     await knock(r.port);
     const out = await reported(r);
     expect(out.code).toBe('EINVAL');
-    expect(out.variable).toBe('LISTEN_PID');
+    expect(out.subject).toBe('LISTEN_PID');
     // systemd-socket-activate exec'd the wrapper in its own place: the wrapper has its pid.
     expect(out.error).toContain(`LISTEN_PID=${r.child.pid} names another process, not this one (pid ${out.pid})`);
     expect(out.error).toContain('LISTEN_FDS="1"');
@@ -235,7 +235,7 @@ describe('every adopting function under a wrapper, and the selection rules', () 
     runs.push(r);
     await knock(r.port);
     const out = await reported(r);
-    const refused = { code: 'EINVAL', variable: 'LISTEN_PID' };
+    const refused = { code: 'EINVAL', subject: 'LISTEN_PID' };
     expect(out).toEqual({
       pid: out.pid,
       listenFds: [],
@@ -251,12 +251,12 @@ describe('every adopting function under a wrapper, and the selection rules', () 
     const r = await run((port) => ['-l', `127.0.0.1:${port}`, '-l', `127.0.0.1:${port + 1}`, '--fdname=a:b'], 'select');
     await knock(r.port);
     const out = await reported(r);
-    expect(out.notPassed).toMatchObject({ code: 'EINVAL', variable: 'fd' });
+    expect(out.notPassed).toMatchObject({ code: 'EINVAL', subject: 'fd' });
     expect(out.notPassed.error).toContain('fd=9: expected one of the fds passed by the service manager: fd 3 "a", fd 4 "b"');
-    expect(out.nameMismatch).toMatchObject({ code: 'EINVAL', variable: 'fd' });
+    expect(out.nameMismatch).toMatchObject({ code: 'EINVAL', subject: 'fd' });
     expect(out.nameMismatch.error).toContain('fd 3 is named "a"');
     expect(out.byFd).toEqual({ activated: true, fd: 4, name: 'b' });
-    expect(out.badFd).toMatchObject({ code: 'EINVAL', variable: 'fd' });
+    expect(out.badFd).toMatchObject({ code: 'EINVAL', subject: 'fd' });
     expect((await exchange({ port: r.port + 1 })).toString()).toBe('by fd');
   });
 });

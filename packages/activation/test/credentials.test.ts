@@ -35,7 +35,7 @@ describe('credentials()', () => {
   it('without CREDENTIALS_DIRECTORY: ENXIO saying the unit passes none', () => {
     const error = thrown(() => credentials({}));
     expect(error.code).toBe('ENXIO');
-    expect(error.variable).toBe('CREDENTIALS_DIRECTORY');
+    expect(error.subject).toBe('CREDENTIALS_DIRECTORY');
     expect(error.message).toMatch(/not set.*LoadCredential=/);
     expect(thrown(() => credential('password', { env: {} })).code).toBe('ENXIO');
   });
@@ -72,7 +72,7 @@ describe('credential(name)', () => {
   it.each(['', '.', '..', '../etc/passwd', 'a/b', '/etc/passwd', 'nul\0byte', 'x'.repeat(256)])('refuses the name %j', (name) => {
     const error = thrown(() => credential(name, { env }));
     expect(error.code).toBe('EINVAL');
-    expect(error.variable).toBe('credential name');
+    expect(error.subject).toBe('credential name');
     expect(error.message).toMatch(/expected a file name \(not empty, "\.", "\.\." and without "\/"\)/);
   });
 

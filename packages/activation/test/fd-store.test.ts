@@ -229,7 +229,7 @@ describe('storeConnections', () => {
     const readable = new Promise((resolve) => pair.serverSide.once('readable', resolve));
     pair.client.write('unconsumed');
     await readable;
-    await expect(storeConnections([pair.serverSide])).rejects.toMatchObject({ code: 'EBUSY', variable: 'sockets[0]' });
+    await expect(storeConnections([pair.serverSide])).rejects.toMatchObject({ code: 'EBUSY', subject: 'sockets[0]' });
     expect(pair.serverSide.destroyed).toBe(false);
     expect(receiver.lines).toEqual([]);
   });
@@ -297,7 +297,7 @@ describe('restoreConnections', () => {
     const fd = socketFd(pair.server);
     // One kind check for every adopting function: EINVAL naming the fd (was ENOTCONN naming LISTEN_FDNAMES).
     expect(() => restoreConnections({ fd })).toThrow(
-      expect.objectContaining({ code: 'EINVAL', variable: 'fd', message: expect.stringContaining('expected a connected stream socket') }),
+      expect.objectContaining({ code: 'EINVAL', subject: 'fd', message: expect.stringContaining('expected a connected stream socket') }),
     );
     expect(fs.fstatSync(fd).isSocket()).toBe(true);
   });

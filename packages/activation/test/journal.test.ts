@@ -76,7 +76,7 @@ describe('the native protocol (exact bytes)', () => {
     'refuses the field name %j',
     (name) => {
       const error = thrown(() => checkFieldName(name));
-      expect([error.code, error.variable]).toEqual(['EINVAL', 'journal field']);
+      expect([error.code, error.subject]).toEqual(['EINVAL', 'journal field']);
       expect(error.message).toContain('expected upper-case letters, digits and _, starting with a letter, at most 64 characters');
     },
   );
@@ -133,17 +133,17 @@ describe('a logger sending to a real datagram receiver', () => {
 
   it('refuses a bad priority, a field journald would drop, and a field the logger sets', () => {
     const log = createLogger('x', { target: 'journal', socket: receiver.address });
-    expect(thrown(() => log.log(8, 'x')).variable).toBe('priority');
-    expect(thrown(() => log.log(1.5, 'x')).variable).toBe('priority');
-    expect(thrown(() => log.info('x', { _PID: '1' })).variable).toBe('journal field');
+    expect(thrown(() => log.log(8, 'x')).subject).toBe('priority');
+    expect(thrown(() => log.log(1.5, 'x')).subject).toBe('priority');
+    expect(thrown(() => log.info('x', { _PID: '1' })).subject).toBe('journal field');
     expect(thrown(() => log.info('x', { PRIORITY: 1 })).message).toBe(
       'journal field="PRIORITY": expected a field other than those the logger sets',
     );
   });
 
   it('refuses an identifier that is empty or has a line break', () => {
-    expect(thrown(() => createLogger('')).variable).toBe('identifier');
-    expect(thrown(() => createLogger('a\nb')).variable).toBe('identifier');
+    expect(thrown(() => createLogger('')).subject).toBe('identifier');
+    expect(thrown(() => createLogger('a\nb')).subject).toBe('identifier');
   });
 
   it('pinoDestination: real pino, its levels as priorities, msg as MESSAGE', async () => {

@@ -65,7 +65,7 @@ describe('listenFds (sd_listen_fds_with_names contract)', () => {
       const e = env({ LISTEN_PID: value, LISTEN_FDS: '1' });
       const error = thrown(() => listenFds({ env: e, pid }));
       expect(error.code).toBe('EINVAL');
-      expect(error.variable).toBe('LISTEN_PID');
+      expect(error.subject).toBe('LISTEN_PID');
       expect(error.value).toBe(value);
       expect(error.message).toContain(`LISTEN_PID=${JSON.stringify(value)}`);
       expect(e).toEqual({ UNRELATED: 'kept' });
@@ -85,7 +85,7 @@ describe('listenFds (sd_listen_fds_with_names contract)', () => {
       const e = env({ LISTEN_PID: String(pid), LISTEN_FDS: value });
       const error = thrown(() => listenFds({ env: e, pid }));
       expect(error.code).toBe('EINVAL');
-      expect(error.variable).toBe('LISTEN_FDS');
+      expect(error.subject).toBe('LISTEN_FDS');
       expect(error.value).toBe(value);
       expect(e).toEqual({ UNRELATED: 'kept' });
     },
@@ -97,7 +97,7 @@ describe('listenFds (sd_listen_fds_with_names contract)', () => {
     const e = env({ LISTEN_PID: String(pid), LISTEN_FDS: String(closed - SD_LISTEN_FDS_START + 1) });
     const error = thrown(() => listenFds({ env: e, pid }));
     expect(error.code).toBe('EBADF');
-    expect(error.variable).toBe('LISTEN_FDS');
+    expect(error.subject).toBe('LISTEN_FDS');
     expect(error.message).toContain(`fd ${closed} is not open`);
     expect(e).toEqual({ UNRELATED: 'kept' });
   });
@@ -138,7 +138,7 @@ describe('listenFds (sd_listen_fds_with_names contract)', () => {
     const e = env({ LISTEN_PID: String(pid), LISTEN_FDS: String(count), LISTEN_FDNAMES: names });
     const error = thrown(() => listenFds({ env: e, pid }));
     expect(error.code).toBe('EINVAL');
-    expect(error.variable).toBe('LISTEN_FDNAMES');
+    expect(error.subject).toBe('LISTEN_FDNAMES');
     expect(error.message).toContain(`has ${nameCount} name(s) but LISTEN_FDS=${count}`);
     expect(e).toEqual({ UNRELATED: 'kept' });
   });
@@ -235,7 +235,7 @@ describe('listenFds on process.env under systemd-socket-activate', () => {
       import { listenFds } from ${JSON.stringify(libraryEntry)};
       const links = [3, 4].map((n) => readlinkSync('/proc/self/fd/' + n));
       let result;
-      try { result = { fds: listenFds() }; } catch (e) { result = { code: e.code, variable: e.variable, error: e.message }; }
+      try { result = { fds: listenFds() }; } catch (e) { result = { code: e.code, subject: e.subject, error: e.message }; }
       process.stdout.write(JSON.stringify({ ...result, links, left: process.env.LISTEN_FDS ?? null }) + '\\n');`;
     // A wrapper that names itself in LISTEN_PID and then execs node, with no fd beyond stdio.
     const result = spawnSync(
@@ -251,7 +251,7 @@ describe('listenFds on process.env under systemd-socket-activate', () => {
     const out = JSON.parse(result.stdout);
     expect(out.links).toEqual(['anon_inode:[eventpoll]', expect.stringMatching(/^pipe:\[\d+\]$/)]);
     expect(out.code).toBe('EBADF');
-    expect(out.variable).toBe('LISTEN_FDS');
+    expect(out.subject).toBe('LISTEN_FDS');
     expect(out.error).toContain('LISTEN_FDS=2: fd 3 is anon_inode:[eventpoll], which Node created for itself');
     expect(out.left).toBeNull();
   });

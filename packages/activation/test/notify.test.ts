@@ -228,14 +228,14 @@ describe('NOTIFY_SOCKET unset or removed', () => {
 
   it('bad arguments throw at once even when NOTIFY_SOCKET is unset, so that they show in development', () => {
     delete process.env.NOTIFY_SOCKET;
-    expect(thrown(() => notify.status('ok\nREADY=1')).variable).toBe('STATUS');
+    expect(thrown(() => notify.status('ok\nREADY=1')).subject).toBe('STATUS');
     expect(thrown(() => notify.status('x'.repeat(5000))).code).toBe('EMSGSIZE');
-    expect(thrown(() => notify.send({ 'bad-key': 1 })).variable).toBe('notification key');
-    expect(thrown(() => notify.send({ X: 1 }, { fds: [-1] })).variable).toBe('fds');
+    expect(thrown(() => notify.send({ 'bad-key': 1 })).subject).toBe('notification key');
+    expect(thrown(() => notify.send({ X: 1 }, { fds: [-1] })).subject).toBe('fds');
     const fd = openSync(path.join(scratch, 'closed-before'), 'w');
     closeSync(fd);
     expect(thrown(() => notify.fdStore([fd])).code).toBe('EBADF');
-    expect(thrown(() => notify.extendTimeout(-1)).variable).toBe('timeout');
+    expect(thrown(() => notify.extendTimeout(-1)).subject).toBe('timeout');
   });
 });
 
@@ -281,10 +281,10 @@ describe('errors', () => {
     for (const text of ['ok\nREADY=1', 'ok\rREADY=1', 'ok\0']) {
       const error = thrown(() => notify.status(text));
       expect(error.code).toBe('EINVAL');
-      expect(error.variable).toBe('STATUS');
+      expect(error.subject).toBe('STATUS');
       expect(error.message).toMatch(/newline, carriage return or NUL/);
     }
-    expect(thrown(() => notify.send({ FDNAME: 'a\nb' })).variable).toBe('FDNAME');
+    expect(thrown(() => notify.send({ FDNAME: 'a\nb' })).subject).toBe('FDNAME');
   });
 
   it('messages over 4096 bytes name the largest field', async () => {
@@ -292,29 +292,29 @@ describe('errors', () => {
     expect((await received()).length).toBe(4096);
     const error = thrown(() => notify.send({ READY: 1, STATUS: 'x'.repeat(4097 - 'READY=1\nSTATUS=\n'.length) }));
     expect(error.code).toBe('EMSGSIZE');
-    expect(error.variable).toBe('STATUS');
+    expect(error.subject).toBe('STATUS');
     expect(error.message).toMatch(/4097 bytes.*4096.*STATUS/);
   });
 
   it('bad keys, non-integer numbers, bad fds, bad arguments', () => {
     for (const key of ['ready', '1A', 'A-B', '', 'A=B']) {
       const error = thrown(() => notify.send({ [key]: 1 }));
-      expect(error.variable).toBe('notification key');
+      expect(error.subject).toBe('notification key');
       expect(error.value).toBe(key);
     }
     expect(thrown(() => notify.send({})).code).toBe('EINVAL');
-    expect(thrown(() => notify.send({ X: 1.5 })).variable).toBe('X');
-    expect(thrown(() => notify.send({ X: Number.NaN })).variable).toBe('X');
-    expect(thrown(() => notify.send({ X: 1 }, { fds: [-1] })).variable).toBe('fds');
-    expect(thrown(() => notify.send({ X: 1 }, { fds: new Array<number>(254).fill(0) })).variable).toBe('fds');
-    expect(thrown(() => notify.fdStore([])).variable).toBe('fds');
-    expect(thrown(() => notify.fdStore([0], { name: 'a:b' })).variable).toBe('name');
-    expect(thrown(() => notify.fdStoreRemove('x'.repeat(256))).variable).toBe('name');
-    expect(thrown(() => notify.errno(-1)).variable).toBe('errno');
-    expect(thrown(() => notify.mainPid(0)).variable).toBe('pid');
+    expect(thrown(() => notify.send({ X: 1.5 })).subject).toBe('X');
+    expect(thrown(() => notify.send({ X: Number.NaN })).subject).toBe('X');
+    expect(thrown(() => notify.send({ X: 1 }, { fds: [-1] })).subject).toBe('fds');
+    expect(thrown(() => notify.send({ X: 1 }, { fds: new Array<number>(254).fill(0) })).subject).toBe('fds');
+    expect(thrown(() => notify.fdStore([])).subject).toBe('fds');
+    expect(thrown(() => notify.fdStore([0], { name: 'a:b' })).subject).toBe('name');
+    expect(thrown(() => notify.fdStoreRemove('x'.repeat(256))).subject).toBe('name');
+    expect(thrown(() => notify.errno(-1)).subject).toBe('errno');
+    expect(thrown(() => notify.mainPid(0)).subject).toBe('pid');
     for (const bad of [0n, 0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2n ** 64n - 1n, '5' as unknown as number]) {
-      expect(thrown(() => notify.setWatchdogTimeout(bad)).variable).toBe('timeout');
-      expect(thrown(() => notify.extendTimeout(bad)).variable).toBe('timeout');
+      expect(thrown(() => notify.setWatchdogTimeout(bad)).subject).toBe('timeout');
+      expect(thrown(() => notify.extendTimeout(bad)).subject).toBe('timeout');
     }
   });
 
@@ -323,7 +323,7 @@ describe('errors', () => {
     closeSync(fd);
     const error = thrown(() => notify.send({ FDSTORE: 1 }, { fds: [fd] }));
     expect(error.code).toBe('EBADF');
-    expect(error.variable).toBe('fds');
+    expect(error.subject).toBe('fds');
     expect(error.message).toContain(`fd ${fd}`);
   });
 });
@@ -477,7 +477,7 @@ describe('barrier', () => {
   });
 
   it('rejects a bad timeout', async () => {
-    await expect(notify.barrier({ timeoutMs: 0 })).rejects.toMatchObject({ variable: 'timeoutMs' });
+    await expect(notify.barrier({ timeoutMs: 0 })).rejects.toMatchObject({ subject: 'timeoutMs' });
   });
 });
 

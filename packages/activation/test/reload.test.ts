@@ -138,7 +138,7 @@ describe('onReload', () => {
 
   it('refuses a handler that is not a function', () => {
     const error = thrown(() => onReload('reload' as never));
-    expect([error.code, error.variable]).toEqual(['EINVAL', 'handler']);
+    expect([error.code, error.subject]).toEqual(['EINVAL', 'handler']);
   });
 
   it('without NOTIFY_SOCKET the handler still runs', async () => {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { invocationId, isBooted, isBootedAt, underSystemd } from '../src/service.js';
+import { invocationId, isBooted, isBootedAt, underSystemd } from '../src/service-context.js';
 import { assertBuilt, firstJson, fixture, isRoot, start, tempDir } from './helpers/activate.js';
 
 const ID = '0123456789abcdef0123456789abcdef';

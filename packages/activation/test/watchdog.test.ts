@@ -29,17 +29,17 @@ describe('watchdogTimeout', () => {
   it('leading zeros are errors (libsystemd reads them as octal: stricter, never different)', () => {
     for (const value of ['010', '08', '00', '0001000000']) {
       const error = parseError({ WATCHDOG_USEC: value });
-      expect(error.variable).toBe('WATCHDOG_USEC');
+      expect(error.subject).toBe('WATCHDOG_USEC');
       expect(error.message).toMatch(/without leading zeros/);
     }
-    expect(parseError({ WATCHDOG_USEC: '5000000', WATCHDOG_PID: `0${process.pid}` }).variable).toBe('WATCHDOG_PID');
+    expect(parseError({ WATCHDOG_USEC: '5000000', WATCHDOG_PID: `0${process.pid}` }).subject).toBe('WATCHDOG_PID');
   });
 
   it('0, infinity and garbage are errors naming WATCHDOG_USEC and the value', () => {
     for (const value of ['0', '', 'abc', '-5', '1.5', ' 5', '5s', '0x10', '18446744073709551615', '1'.repeat(21)]) {
       const error = parseError({ WATCHDOG_USEC: value });
       expect(error.code).toBe('EINVAL');
-      expect(error.variable).toBe('WATCHDOG_USEC');
+      expect(error.subject).toBe('WATCHDOG_USEC');
       expect(error.value).toBe(value);
       expect(error.message).toContain(`WATCHDOG_USEC=${JSON.stringify(value)}`);
     }
@@ -50,7 +50,7 @@ describe('watchdogTimeout', () => {
     expect(watchdogTimeout({ WATCHDOG_USEC: '5000000', WATCHDOG_PID: String(process.pid + 1) })).toBeUndefined();
     for (const value of ['', 'x', '0', '-1', '1.0', `${process.pid} `]) {
       const error = parseError({ WATCHDOG_USEC: '5000000', WATCHDOG_PID: value });
-      expect(error.variable).toBe('WATCHDOG_PID');
+      expect(error.subject).toBe('WATCHDOG_PID');
       expect(error.value).toBe(value);
     }
   });

@@ -38,7 +38,7 @@ function port(value: string, raw: string): number {
 }
 
 function bad(value: string, expected = EXPECTED, code = 'EINVAL'): SystemdError {
-  return new SystemdError(`--listen ${JSON.stringify(value)}: expected ${expected}`, code, { variable: '--listen', value });
+  return new SystemdError(`--listen ${JSON.stringify(value)}: expected ${expected}`, code, { subject: '--listen', value });
 }
 
 /** How an address is shown in messages: as it was given on the command line. */

@@ -138,14 +138,14 @@ function parse(args: string[]) {
 }
 
 function usage(option: string, message: string): SystemdError {
-  return new SystemdError(message, 'EINVAL', { variable: option });
+  return new SystemdError(message, 'EINVAL', { subject: option });
 }
 
 function seconds(option: string, raw: string): number {
   const n = Number(raw);
   if (!/^[0-9]+(\.[0-9]+)?$/.test(raw) || n <= 0) {
     throw new SystemdError(`${option} ${JSON.stringify(raw)}: expected a number of seconds greater than 0`, 'EINVAL', {
-      variable: option,
+      subject: option,
       value: raw,
     });
   }
@@ -155,7 +155,7 @@ function seconds(option: string, raw: string): number {
 function count(option: string, raw: string): number {
   if (!/^[0-9]+$/.test(raw) || Number(raw) > 1024) {
     throw new SystemdError(`${option} ${JSON.stringify(raw)}: expected a whole number from 0 to 1024`, 'EINVAL', {
-      variable: option,
+      subject: option,
       value: raw,
     });
   }
@@ -174,7 +174,7 @@ function fdNames(raw: string | undefined, sockets: number, accept: boolean): str
       `--fdname ${JSON.stringify(raw)}: ${JSON.stringify(badName)} is not a name: expected 1 to 255 printable characters, no spaces`,
       'EINVAL',
       {
-        variable: '--fdname',
+        subject: '--fdname',
         value: raw,
       },
     );
@@ -184,7 +184,7 @@ function fdNames(raw: string | undefined, sockets: number, accept: boolean): str
       `--fdname ${JSON.stringify(raw)}: ${names.length} names for ${sockets} socket${sockets === 1 ? '' : 's'}`,
       'EINVAL',
       {
-        variable: '--fdname',
+        subject: '--fdname',
         value: raw,
       },
     );
@@ -200,7 +200,7 @@ function setenv(entries: string[], env: NodeJS.ProcessEnv): Record<string, strin
     const name = eq < 0 ? entry : entry.slice(0, eq);
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
       throw new SystemdError(`-E ${JSON.stringify(entry)}: expected VAR or VAR=VALUE with a variable name`, 'EINVAL', {
-        variable: '-E',
+        subject: '-E',
         value: entry,
       });
     }

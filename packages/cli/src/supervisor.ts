@@ -344,7 +344,7 @@ export class Supervisor {
       isDirectory = statSync(path).isDirectory();
     } catch (cause) {
       throw new SystemdError(`--watch ${JSON.stringify(path)}: no such file or directory`, 'ENOENT', {
-        variable: '--watch',
+        subject: '--watch',
         value: path,
         cause,
       });

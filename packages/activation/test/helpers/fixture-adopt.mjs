@@ -6,7 +6,7 @@ import { acceptedConnection, activationState, adoptDatagram, listen, listenAll, 
 
 const [mode, ...args] = process.argv.slice(2);
 const report = (value) => process.stderr.write(`${JSON.stringify(value)}\n`);
-const failure = (error) => ({ error: error.message, code: error.code, variable: error.variable, pid: process.pid });
+const failure = (error) => ({ error: error.message, code: error.code, subject: error.subject, pid: process.pid });
 const option = (name) => {
   const arg = args.find((a) => a.startsWith(`${name}=`));
   return arg === undefined ? undefined : arg.slice(name.length + 1);
@@ -115,12 +115,12 @@ switch (mode) {
         call();
         return 'adopted';
       } catch (error) {
-        return { code: error.code, variable: error.variable };
+        return { code: error.code, subject: error.subject };
       }
     };
     const all = await listenAll(() => net.createServer(), options).then(
       () => 'adopted',
-      (error) => ({ code: error.code, variable: error.variable }),
+      (error) => ({ code: error.code, subject: error.subject }),
     );
     report({
       pid: process.pid,
@@ -138,7 +138,7 @@ switch (mode) {
     const outcome = (call) =>
       call().then(
         (result) => result,
-        (error) => ({ code: error.code, variable: error.variable, error: error.message }),
+        (error) => ({ code: error.code, subject: error.subject, error: error.message }),
       );
     report({
       notPassed: await outcome(() => listen(net.createServer(), { fd: 9 })),
