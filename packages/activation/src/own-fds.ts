@@ -5,11 +5,12 @@ import { readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
  * manager never passes for socket activation. When fewer fds were passed than LISTEN_FDS says, Node
  * takes the free numbers from 3 up for these, and they would be handed out as passed fds.
  */
-const RUNTIME_ANON_INODES = new Set(['anon_inode:[eventpoll]', 'anon_inode:[eventfd]', 'anon_inode:[signalfd]']);
+// libuv ≥ 1.45 (Node 22 and 24) also opens an io_uring instance at start-up.
+const RUNTIME_ANON_INODES = new Set(['anon_inode:[eventpoll]', 'anon_inode:[eventfd]', 'anon_inode:[signalfd]', 'anon_inode:[io_uring]']);
 
 /**
  * Says what `fd` is when this process made it itself rather than inherited it, else undefined:
- * an epoll, eventfd or signalfd instance, or an anonymous pipe whose other end this process also
+ * an epoll, eventfd, signalfd or io_uring instance, or an anonymous pipe whose other end this process also
  * holds (libuv's wake-up pipes come in such pairs; a pipe passed in carries one end).
  *
  * Sockets, files and named FIFOs are never the runtime's at start-up and are not looked at further,
