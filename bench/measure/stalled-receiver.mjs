@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { sources } from '../../packages/activation/native/targets.mjs';
 
 const bench = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const packageRoot = path.join(bench, '..', 'packages', 'activation');
@@ -50,8 +51,7 @@ function buildBlocking() {
     '-O2',
     '-DSD_SEND_FLAGS=MSG_NOSIGNAL',
     `-I${include}`,
-    path.join(native, 'sdnode.c'),
-    path.join(native, 'sd_send.c'),
+    ...sources.map((name) => path.join(native, name)),
     '-o',
     binary,
   ]);

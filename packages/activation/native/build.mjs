@@ -9,11 +9,11 @@ import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hostTarget, targets } from './targets.mjs';
+import { hostTarget, sources as sourceNames, targets } from './targets.mjs';
 
 const nativeDir = path.dirname(fileURLToPath(import.meta.url));
 const packageRoot = path.dirname(nativeDir);
-const sources = ['sdnode.c', 'sd_send.c', 'journal_send.c', 'sd_recv.c', 'sd_listen.c'].map((name) => path.join(nativeDir, name));
+const sources = sourceNames.map((name) => path.join(nativeDir, name));
 const inputs = [
   ...sources,
   ...['sd_send.h', 'journal_send.h', 'sdnode.h', 'targets.mjs'].map((name) => path.join(nativeDir, name)),

@@ -29,3 +29,6 @@ export const targets = [
     libc: 'libc.so.6',
   },
 ];
+
+/** The addon's C files, compiled together into one sdnode.node (names relative to native/). */
+export const sources = ['sdnode.c', 'sd_send.c', 'journal_send.c', 'sd_recv.c', 'sd_listen.c'];
