@@ -2,10 +2,11 @@
 // primary's activated socket (the activating request included) under both scheduling policies,
 // the primary alone tells a real datagram receiver READY/STATUS/STOPPING, a worker killed is
 // replaced with no connection refused, and SIGTERM drains every worker before the primary exits 0.
+import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startReceiver, type Receiver } from '../../packages/activation/test/helpers/notify-receiver.js';
-import { request } from '../helpers/client.js';
+import { request, unreadByServer } from '../helpers/client.js';
 import { activate } from '../helpers/launch.js';
 import { REPO_ROOT, stopAll } from '../helpers/processes.js';
 
@@ -61,6 +62,27 @@ describe.each(['rr', 'none'] as const)('examples/cluster/server.mjs, NODE_CLUSTE
     primary.signal('SIGTERM');
     expect(await primary.waitForExit(10_000)).toEqual({ code: 0, signal: null });
     expect([...pids].filter(isAlive)).toEqual([]);
+  });
+
+  it('on SIGTERM lets the request in flight finish in its worker before the primary exits 0', async () => {
+    const { process: primary, port } = await cluster(policy);
+    await workerPid(port);
+    const socket = net.connect({ host: '127.0.0.1', port });
+    await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    let answer = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (answer += chunk));
+    const ended = new Promise((resolve, reject) => socket.once('end', resolve).once('error', reject));
+    // The request without the blank line that ends its headers, read by a worker: in flight.
+    socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    for (let i = 0; i < 1000 && unreadByServer(port, socket.localPort ?? 0) !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(unreadByServer(port, socket.localPort ?? 0)).toBe(0);
+    primary.signal('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(primary.alive).toBe(true);
+    socket.write('\r\n');
+    await ended;
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n\d+\n$/);
+    expect(await primary.waitForExit(10_000)).toEqual({ code: 0, signal: null });
   });
 
   it('replaces a worker killed with SIGKILL while a client storm refuses no connection', async () => {
