@@ -1,4 +1,5 @@
 import type { Cluster as NodeCluster, Worker } from 'node:cluster';
+import { checkDelay } from './connection-policy.js';
 import { invalid } from './errors.js';
 import { DEFAULT_STOP_DEADLINE_MS } from './lifecycle.js';
 import { notify } from './notify.js';
@@ -35,7 +36,7 @@ export interface Cluster {
 export function serveCluster(options: ClusterOptions): Cluster {
   const { workers, stopDeadlineMs = DEFAULT_STOP_DEADLINE_MS, signals = ['SIGTERM', 'SIGINT'] } = options;
   if (!Number.isInteger(workers) || workers < 1) throw invalid('workers', workers, 'a positive integer');
-  if (!Number.isInteger(stopDeadlineMs) || stopDeadlineMs < 1) throw invalid('stopDeadlineMs', stopDeadlineMs, 'a positive integer of ms');
+  checkDelay('stopDeadlineMs', stopDeadlineMs, 1);
   // Loaded only here: most processes never need it.
   const cluster = process.getBuiltinModule('node:cluster') as unknown as NodeCluster;
   if (!cluster.isPrimary) throw invalid('cluster.isPrimary', false, 'serveCluster() called in the primary');
