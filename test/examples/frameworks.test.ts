@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectError } from '../helpers/client.js';
+import { connectError, unreadByServer } from '../helpers/client.js';
 import { activate } from '../helpers/launch.js';
 import { REPO_ROOT, Running, cleanEnv, randomPort, stopAll } from '../helpers/processes.js';
 
@@ -91,21 +91,6 @@ function get(port: number, protocol: Protocol): Promise<Answer> {
     request.on('timeout', () => request.destroy(new Error(`no answer from ${port}`)));
     request.on('error', reject);
   });
-}
-
-/**
- * Bytes the server side of the connection from `clientPort` to `serverPort` has not read yet, from
- * /proc/net/tcp (undefined while the connection is not listed).
- */
-function unreadByServer(serverPort: number, clientPort: number): number | undefined {
-  const hex = (port: number): string => port.toString(16).toUpperCase().padStart(4, '0');
-  for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-    const [, local, remote, , queues] = line.trim().split(/\s+/);
-    if (local?.endsWith(`:${hex(serverPort)}`) && remote?.endsWith(`:${hex(clientPort)}`)) {
-      return Number.parseInt(queues?.split(':')[1] ?? '', 16);
-    }
-  }
-  return undefined;
 }
 
 /**

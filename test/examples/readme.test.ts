@@ -24,7 +24,7 @@ function marked(readme: string, kind: string): Block[] {
 }
 
 // In the README's order.
-const EXAMPLES = ['express', 'koa', 'fastify', 'hono', 'https', 'http2'];
+const EXAMPLES = ['express', 'koa', 'fastify', 'hono', 'https', 'http2', 'cluster'];
 const READMES = ['README.md', 'packages/activation/README.md'];
 
 afterEach(stopAll);

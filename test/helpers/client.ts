@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import net from 'node:net';
 
 /** One connection: everything the server sends until it closes, as text. */
@@ -62,4 +63,19 @@ export function connectError(port: number): Promise<string | undefined> {
     });
     socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code));
   });
+}
+
+/**
+ * Bytes the server side of the connection from `clientPort` to `serverPort` has not read yet, from
+ * /proc/net/tcp (undefined while the connection is not listed).
+ */
+export function unreadByServer(serverPort: number, clientPort: number): number | undefined {
+  const hex = (port: number): string => port.toString(16).toUpperCase().padStart(4, '0');
+  for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const [, local, remote, , queues] = line.trim().split(/\s+/);
+    if (local?.endsWith(`:${hex(serverPort)}`) && remote?.endsWith(`:${hex(clientPort)}`)) {
+      return Number.parseInt(queues?.split(':')[1] ?? '', 16);
+    }
+  }
+  return undefined;
 }

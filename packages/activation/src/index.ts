@@ -27,3 +27,4 @@ export {
 } from './journal.js';
 export { holdSocket, whenReadable, type HeldSocketAddress } from './held-socket.js';
 export { receiveNotifications, parseNotification, type Notification, type NotifyReceiver } from './notify-receiver.js';
+export { serveCluster, type ClusterOptions, type Cluster } from './cluster-primary.js';
