@@ -149,6 +149,29 @@ for (const mode of MODES) {
   memory.modes.push({ mode, results: await measureMemory(mode, byMode[mode.id], { ...config.memory, maxrss }) });
 }
 
+log('P8 cluster steady state');
+// The same steady load against 2 cluster workers and against one process (socket-service), side by side.
+const clusterContenders = [
+  {
+    name: '2 cluster workers',
+    role: 'ours',
+    command: [process.execPath, path.join(BENCH, 'contenders/cluster-listen.mjs')],
+    env: { WORKERS: '2' },
+  },
+  ...byMode.listen.filter((c) => c.role === 'ours').map((c) => ({ ...c, name: 'one process (socket-service)', role: 'single' })),
+];
+const clusterResults = await measureSteady(modeById.listen, clusterContenders, config.steady);
+const clusterSection = {
+  short: 'cluster conn/s',
+  title: `P8 cluster steady state, connections/s (${config.steady.connections} at concurrency ${config.steady.concurrency}; 2 cores shared with the client)`,
+  unit: 'conn/s',
+  digits: 0,
+  better: 'higher',
+  reference: 'single',
+  referenceName: 'one process',
+  modes: [{ mode: modeById.listen, results: clusterResults.rate }],
+};
+
 log('P3 mode 1 steady state');
 const steadyContenders = [...withoutVariants(byMode.listen).filter((c) => c.role !== 'c'), PLAIN_NET];
 const steadyResults = await measureSteady(modeById.listen, steadyContenders, config.steady);
@@ -176,6 +199,7 @@ sections.push(
     modes: [{ mode: modeById.listen, results: steadyResults.cpu }],
   },
   memory,
+  clusterSection,
 );
 
 log('P4 notify and native load (bench/measure/activation.mjs)');
