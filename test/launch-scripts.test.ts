@@ -3,9 +3,7 @@
 // fd and aborts when that is not 3, so the scripts reopen fds 0–2 on /dev/null first.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { skippedFor } from '../packages/activation/test/helpers/system-tools.js';
-import { request } from './helpers/client.js';
-import { REPO_ROOT, Running, cleanEnv, randomPort, stopAll } from './helpers/processes.js';
+import { cleanEnv, randomPort, REPO_ROOT, request, Running, skippedFor, stopAll } from './support/index.js';
 
 const ANSWERS = {
   'socket-service': 'This is a test\n',

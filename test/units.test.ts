@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from './helpers/processes.js';
+import { REPO_ROOT } from './support/index.js';
 
 const SERVICES = ['socket-service.service', 'socket-service-accepted@.service', 'socket-service-inet@.service'];
 const SOCKETS = ['socket-service.socket', 'socket-service-accepted.socket', 'socket-service-inet.socket'];

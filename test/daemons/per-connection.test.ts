@@ -1,10 +1,7 @@
 // Modes 2 and 3 end to end: their launch scripts under a real systemd-socket-activate -a
 // (mode 3 with --inetd), one daemon process per connection.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Trickler } from '../../packages/activation/test/helpers/trickler.js';
-import { connectAndReset, connectPaused, readToEnd, request } from '../helpers/client.js';
-import { launch, type Mode } from '../helpers/launch.js';
-import { type Running, stopAll } from '../helpers/processes.js';
+import { connect, connectAndReset, launch, type Mode, readToEnd, request, type Running, stopAll, Trickler } from '../support/index.js';
 
 const tricklers: Trickler[] = [];
 afterEach(async () => {
@@ -52,7 +49,7 @@ describe.each(modes)('%s under its launch script', (mode, message) => {
 
   it('a client that resets or never reads does not break the next client', async () => {
     const { process: launcher, port } = await launch(mode);
-    const silent = await connectPaused(port);
+    const silent = await connect(port, { paused: true });
     await connectAndReset(port);
     expect(await request(port)).toBe(message);
     expect(launcher.alive).toBe(true);

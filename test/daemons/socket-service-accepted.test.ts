@@ -1,8 +1,6 @@
 // Mode 2 misuse: socket-service-accepted started without an accepted connection.
 import { afterEach, describe, expect, it } from 'vitest';
-import { request } from '../helpers/client.js';
-import { activate, daemonMain } from '../helpers/launch.js';
-import { Running, stopAll } from '../helpers/processes.js';
+import { activate, daemonMain, loopback, request, Running, stopAll } from '../support/index.js';
 
 const PREFIX = 'socket-service-accepted:';
 
@@ -28,7 +26,7 @@ describe('socket-service-accepted misused', () => {
   });
 
   it('exits non-zero with one line when given the listening socket (launched without -a)', async () => {
-    const { process: launcher, port } = await activate([], ['node', daemonMain('socket-service-accepted')]);
+    const { process: launcher, port } = await activate(loopback, ['node', daemonMain('socket-service-accepted')]);
     await request(port).catch(() => undefined); // triggers the exec; the daemon refuses to serve
     expect((await launcher.waitForExit()).code).not.toBe(0);
     expect(launcher.stderrLines(PREFIX)).toHaveLength(1);

@@ -1,8 +1,6 @@
 // Mode 3: the tutorial's --inet spelling, and misuse (stdin that is not a connection).
 import { afterEach, describe, expect, it } from 'vitest';
-import { request } from '../helpers/client.js';
-import { activate, daemonMain } from '../helpers/launch.js';
-import { Running, stopAll } from '../helpers/processes.js';
+import { activate, daemonMain, loopback, request, Running, stopAll } from '../support/index.js';
 
 const MESSAGE = 'This socket was passed on stdin/stdout\n';
 const PREFIX = 'socket-service-inet:';
@@ -11,7 +9,7 @@ afterEach(stopAll);
 
 describe('socket-service-inet under systemd-socket-activate -a --inetd', () => {
   it('the --inet spelling of the tutorial works as an abbreviation of --inetd', async () => {
-    const { port } = await activate(['-a', '--inet'], ['node', daemonMain('socket-service-inet')]);
+    const { port } = await activate((port) => ['-a', '--inet', ...loopback(port)], ['node', daemonMain('socket-service-inet')]);
     expect(await request(port)).toBe(MESSAGE);
   });
 });
@@ -32,7 +30,10 @@ describe('socket-service-inet misused', () => {
   });
 
   it('exits non-zero with one line when given the listening socket (launched without -a)', async () => {
-    const { process: launcher, port } = await activate(['--inetd'], ['node', daemonMain('socket-service-inet')]);
+    const { process: launcher, port } = await activate(
+      (port) => ['--inetd', ...loopback(port)],
+      ['node', daemonMain('socket-service-inet')],
+    );
     await request(port).catch(() => undefined); // triggers the exec; the daemon refuses to serve
     expect((await launcher.waitForExit()).code).not.toBe(0);
     expect(launcher.stderrLines(PREFIX)).toHaveLength(1);

@@ -2,10 +2,7 @@
 // Whatever the receiver does, the daemon keeps serving and still stops on SIGTERM.
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startReceiver } from '../../packages/activation/test/helpers/notify-receiver.js';
-import { request } from '../helpers/client.js';
-import { activate, daemonMain, launch } from '../helpers/launch.js';
-import { stopAll } from '../helpers/processes.js';
+import { activate, daemonMain, launch, loopback, request, startReceiver, stopAll } from '../support/index.js';
 
 const MESSAGE = 'This is a test\n';
 
@@ -31,7 +28,10 @@ async function heldConnection(port: number): Promise<net.Socket> {
 
 describe('socket-service and its notify receiver', () => {
   it('NOTIFY_SOCKET naming a missing path: the activating client gets its answer, the daemon keeps serving, one warning', async () => {
-    const { process: daemon, port } = await activate(['-E', 'NOTIFY_SOCKET=/nonexistent'], ['node', daemonMain('socket-service')]);
+    const { process: daemon, port } = await activate(
+      (port) => ['-E', 'NOTIFY_SOCKET=/nonexistent', ...loopback(port)],
+      ['node', daemonMain('socket-service')],
+    );
     expect(await request(port)).toBe(MESSAGE);
     for (let i = 0; i < 3; i++) expect(await request(port)).toBe(MESSAGE);
     expect(daemon.alive).toBe(true);

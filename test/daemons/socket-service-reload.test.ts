@@ -4,10 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { request } from '../helpers/client.js';
-import { launch } from '../helpers/launch.js';
-import { NotifyReceiver } from '../helpers/notify-receiver.js';
-import { stopAll } from '../helpers/processes.js';
+import { launch, NotifyReceiver, request, stopAll } from '../support/index.js';
 
 afterEach(stopAll);
 

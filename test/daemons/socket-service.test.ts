@@ -1,10 +1,20 @@
 // Mode 1 end to end: scripts/launch-socket-service.sh under a real systemd-socket-activate,
 // and the same daemon started on its own (fallback port).
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectAndReset, connectError, connectPaused, readToEnd, request } from '../helpers/client.js';
-import { daemonMain, launch } from '../helpers/launch.js';
-import { NotifyReceiver } from '../helpers/notify-receiver.js';
-import { Running, cleanEnv, randomPort, stopAll } from '../helpers/processes.js';
+import {
+  cleanEnv,
+  connect,
+  connectAndReset,
+  connectError,
+  daemonMain,
+  launch,
+  NotifyReceiver,
+  randomPort,
+  readToEnd,
+  request,
+  Running,
+  stopAll,
+} from '../support/index.js';
 
 const MESSAGE = 'This is a test\n';
 
@@ -59,7 +69,7 @@ describe('socket-service under systemd-socket-activate (listening socket passed 
       expect(await request(port)).toBe(MESSAGE);
       // A client that has connected but neither read anything nor closed: once the daemon
       // reports it served, it has accepted it and written the reply.
-      const slow = await connectPaused(port);
+      const slow = await connect(port, { paused: true });
       expect(await receiver.waitFor(/^STATUS=.*; 2 connections served$/m)).toBe(true);
       daemon.signal('SIGTERM');
       expect(await daemon.waitForStderr(/socket-service: SIGTERM: no longer accepting, finishing 1 open connection$/m)).toBe(true);
@@ -93,7 +103,7 @@ describe('socket-service under systemd-socket-activate (listening socket passed 
   it('a client that resets or never reads does not break the next client', async () => {
     const { process: daemon, port } = await launch('socket-service');
     expect(await request(port)).toBe(MESSAGE);
-    const silent = await connectPaused(port); // never reads, never closes
+    const silent = await connect(port, { paused: true }); // never reads, never closes
     for (let i = 0; i < 5; i++) await connectAndReset(port);
     expect(await request(port)).toBe(MESSAGE);
     expect(await Promise.all([request(port), request(port)])).toEqual([MESSAGE, MESSAGE]);

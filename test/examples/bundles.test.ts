@@ -8,8 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startReceiver } from '../../packages/activation/test/helpers/notify-receiver.js';
-import { REPO_ROOT, cleanEnv } from '../helpers/processes.js';
+import { cleanEnv, REPO_ROOT, startReceiver } from '../support/index.js';
 
 const LIBRARY = path.join(REPO_ROOT, 'packages', 'activation');
 const PREBUILDS = path.join(LIBRARY, 'prebuilds');

@@ -5,10 +5,18 @@
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startReceiver, type Receiver } from '../../packages/activation/test/helpers/notify-receiver.js';
-import { request, unreadByServer } from '../helpers/client.js';
-import { activate } from '../helpers/launch.js';
-import { REPO_ROOT, stopAll } from '../helpers/processes.js';
+import {
+  activate,
+  becomes,
+  loopback,
+  type Receiver,
+  REPO_ROOT,
+  request,
+  sleep,
+  startReceiver,
+  stopAll,
+  unreadByServer,
+} from '../support/index.js';
 
 const SERVER = path.join(REPO_ROOT, 'examples', 'cluster', 'server.mjs');
 let receiver: Receiver | undefined;
@@ -21,7 +29,7 @@ afterEach(async () => {
 function cluster(policy: 'rr' | 'none', env: Record<string, string> = {}): ReturnType<typeof activate> {
   const variables = { WORKERS: '2', NODE_CLUSTER_SCHED_POLICY: policy, ...env };
   return activate(
-    Object.entries(variables).flatMap(([key, value]) => ['-E', `${key}=${value}`]),
+    (port) => [...Object.entries(variables).flatMap(([key, value]) => ['-E', `${key}=${value}`]), ...loopback(port)],
     [process.execPath, SERVER],
   );
 }
@@ -74,10 +82,10 @@ describe.each(['rr', 'none'] as const)('examples/cluster/server.mjs, NODE_CLUSTE
     const ended = new Promise((resolve, reject) => socket.once('end', resolve).once('error', reject));
     // The request without the blank line that ends its headers, read by a worker: in flight.
     socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n');
-    for (let i = 0; i < 1000 && unreadByServer(port, socket.localPort ?? 0) !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await becomes(() => unreadByServer(port, socket.localPort ?? 0) === 0);
     expect(unreadByServer(port, socket.localPort ?? 0)).toBe(0);
     primary.signal('SIGTERM');
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     expect(primary.alive).toBe(true);
     socket.write('\r\n');
     await ended;

@@ -12,9 +12,18 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectError, unreadByServer } from '../helpers/client.js';
-import { activate } from '../helpers/launch.js';
-import { REPO_ROOT, Running, cleanEnv, randomPort, stopAll } from '../helpers/processes.js';
+import {
+  activate,
+  becomes,
+  cleanEnv,
+  connectError,
+  loopback,
+  randomPort,
+  REPO_ROOT,
+  Running,
+  stopAll,
+  unreadByServer,
+} from '../support/index.js';
 
 type Protocol = 'http' | 'https' | 'h2c';
 const EXAMPLES: { name: string; protocol: Protocol; body: string }[] = [
@@ -48,15 +57,7 @@ const serverFile = (name: string): string => path.join(REPO_ROOT, 'examples', na
 /** Under systemd-socket-activate, which passes on only the variables given with -E. */
 function activated(name: string): ReturnType<typeof activate> {
   const env = name === 'https' ? Object.entries(TLS_ENV).flatMap(([key, value]) => ['-E', `${key}=${value}`]) : [];
-  return activate(env, [process.execPath, serverFile(name)]);
-}
-
-/** Resolves once `done()` holds; false after timeoutMs. */
-async function until(done: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<boolean> {
-  for (const start = Date.now(); Date.now() - start < timeoutMs; await new Promise((r) => setTimeout(r, 20))) {
-    if (await done()) return true;
-  }
-  return done();
+  return activate((port) => [...env, ...loopback(port)], [process.execPath, serverFile(name)]);
 }
 
 interface Answer {
@@ -64,7 +65,7 @@ interface Answer {
   body: string;
 }
 
-/** GET / over a fresh connection (no agent keeps it). */
+/** GET / over a fresh connection (no agent keeps it), over HTTP/1.1, TLS with the test's CA, or h2c: support's httpGet speaks only the first. */
 function get(port: number, protocol: Protocol): Promise<Answer> {
   if (protocol === 'h2c') {
     return new Promise((resolve, reject) => {
@@ -113,7 +114,7 @@ async function requestInFlight(port: number, protocol: 'http' | 'https'): Promis
     socket.once('error', reject);
   });
   socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n');
-  expect(await until(() => unreadByServer(port, socket.localPort ?? 0) === 0)).toBe(true);
+  expect(await becomes(() => unreadByServer(port, socket.localPort ?? 0) === 0)).toBe(true);
   return {
     finish() {
       socket.write('\r\n');
@@ -135,7 +136,7 @@ describe.each(EXAMPLES)('examples/$name/server.mjs', ({ name, protocol, body }) 
     for (let attempt = 1; ; attempt++) {
       const port = randomPort();
       const server = new Running(process.execPath, [serverFile(name)], { env: cleanEnv({ PORT: String(port), ...TLS_ENV }) });
-      await until(() => server.stdout !== '' || !server.alive);
+      await server.waitForOutput(() => server.stdout !== '');
       if (server.stdout === `${name}: listening on port ${port}\n`) {
         expect(await get(port, protocol)).toEqual({ status: 200, body });
         return;
@@ -174,7 +175,7 @@ describe.each(EXAMPLES)('examples/$name/server.mjs', ({ name, protocol, body }) 
       const slow = await requestInFlight(port, protocol);
       server.signal('SIGTERM');
       // The process held the only copy of the listening socket: once it is closed, nothing listens.
-      expect(await until(async () => (await connectError(port)) === 'ECONNREFUSED')).toBe(true);
+      expect(await becomes(async () => (await connectError(port)) === 'ECONNREFUSED')).toBe(true);
       expect(server.alive).toBe(true);
       const answer = await slow.finish();
       expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);

@@ -3,12 +3,10 @@
 // (app.mjs) and as CommonJS (app.js in a project made by `npm init -y`), under systemd-socket-activate.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { activate } from '../helpers/launch.js';
-import { REPO_ROOT, stopAll } from '../helpers/processes.js';
+import { activate, httpGet, loopback, REPO_ROOT, stopAll } from '../support/index.js';
 
 interface Block {
   readme: string;
@@ -44,19 +42,6 @@ describe('README "With your framework"', () => {
 });
 
 /** GET / on 127.0.0.1:port: the body. */
-function get(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const request = http.get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 20_000 }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve(body));
-    });
-    request.on('timeout', () => request.destroy(new Error(`no answer from ${port}`)));
-    request.on('error', reject);
-  });
-}
-
 describe.each(READMES)('%s: the plain-Node program', (readme) => {
   const apps = marked(readme, 'app');
 
@@ -72,9 +57,9 @@ describe.each(READMES)('%s: the plain-Node program', (readme) => {
     fs.mkdirSync(path.join(project, 'node_modules', '@sdnode'), { recursive: true });
     fs.symlinkSync(path.join(REPO_ROOT, 'packages', 'activation'), path.join(project, 'node_modules', '@sdnode', 'activation'));
     fs.writeFileSync(path.join(project, file), block.body);
-    const { process: app, port } = await activate([], [process.execPath, path.join(project, file)]);
-    expect(await get(port)).toBe('hello\n');
-    expect(await get(port)).toBe('hello\n');
+    const { process: app, port } = await activate(loopback, [process.execPath, path.join(project, file)]);
+    expect((await httpGet(port)).body).toBe('hello\n');
+    expect((await httpGet(port)).body).toBe('hello\n');
     expect(app.alive, app.stderr).toBe(true);
   });
 });

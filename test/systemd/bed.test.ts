@@ -1,27 +1,15 @@
 // The test bed itself: boots a real manager in its own cgroup, activates a unit of its own, and leaves
 // nothing behind (no cgroup, mount, process or staging directory).
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { Bed, REPO_IN_BED, skipReason, waitFor } from './harness.js';
+import { request, waitFor } from '../support/index.js';
+import { Bed, REPO_IN_BED, skipReason } from './harness.js';
 
 const reason = skipReason();
 if (reason) console.log(`skipped: ${reason}`);
 const suite = reason ? describe.skip : describe;
 
 const PORT = 7009;
-
-function readAll(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let data = '';
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    socket
-      .setEncoding('utf8')
-      .on('data', (d: string) => (data += d))
-      .on('end', () => resolve(data))
-      .on('error', reject);
-  });
-}
 
 suite('systemd test bed', () => {
   it('boots a manager in a cgroup of its own, activates a socket unit, and cleans up completely', async () => {
@@ -49,7 +37,7 @@ suite('systemd test bed', () => {
       await bed.systemctl('start', 'bed-probe.socket');
       expect((await bed.show('bed-probe.socket', ['ActiveState'])).ActiveState).toBe('active');
       expect((await bed.show('bed-probe.service', ['ActiveState'])).ActiveState).toBe('inactive');
-      expect(await readAll(PORT)).toBe('probe bed-probe.socket\n');
+      expect(await request(PORT)).toBe('probe bed-probe.socket\n');
       await waitFor('bed-probe.service active', async () =>
         (await bed.show('bed-probe.service', ['ActiveState'])).ActiveState === 'active' ? true : undefined,
       );

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Bed, REPO_IN_BED, REPO_ROOT, skipReason, waitFor } from './harness.js';
+import { REPO_ROOT, waitFor } from '../support/index.js';
+import { Bed, REPO_IN_BED, skipReason } from './harness.js';
 
 const reason = skipReason();
 if (reason) console.log(`skipped: ${reason}`);

@@ -4,7 +4,8 @@
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchAnswer } from './clients.js';
-import { Bed, skipReason, sleep, waitFor } from './harness.js';
+import { sleep, waitFor } from '../support/index.js';
+import { Bed, skipReason } from './harness.js';
 
 const reason = skipReason();
 if (reason) console.log(`skipped: ${reason}`);

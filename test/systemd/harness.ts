@@ -11,10 +11,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { REPO_ROOT } from '../helpers/processes.js';
+import { REPO_ROOT, Running, sleep, waitFor } from '../support/index.js';
 import { FLOCK, lockPorts, type PortLock } from './port-lock.js';
 
-export { REPO_ROOT };
 /** Where the staged repository appears inside the container. */
 export const REPO_IN_BED = '/opt/sdnode';
 
@@ -48,60 +47,25 @@ export interface RunOptions {
 }
 
 /** Runs a program to completion without blocking the event loop (tests run clients meanwhile). */
-export function run(argv: string[], options: RunOptions = {}): Promise<ExecResult> {
+export async function run(argv: string[], options: RunOptions = {}): Promise<ExecResult> {
   const [file, ...args] = argv;
   if (file === undefined) throw new Error('run: empty argv');
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', SYSTEMD_PAGER: 'cat', SYSTEMD_COLORS: '0' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const result = { code, signal, stdout, stderr };
-      if (code === 0 || options.allowFailure) resolve(result);
-      else reject(new Error(`${argv.join(' ')} → ${signal ?? code}\n${stderr || stdout}`));
-    });
-    child.stdin.on('error', () => {});
-    child.stdin.end(options.input ?? '');
+  const child = new Running(file, args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', SYSTEMD_PAGER: 'cat', SYSTEMD_COLORS: '0' },
   });
-}
-
-/** Polls `check` until it returns a value other than undefined, or throws after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 30_000,
-  intervalMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    }
-    await sleep(intervalMs);
+  const failed = new Promise<never>((_, reject) => child.child.once('error', reject));
+  child.child.stdin!.on('error', () => {});
+  child.child.stdin!.end(options.input ?? '');
+  const timer = setTimeout(() => child.signal('SIGKILL'), options.timeoutMs ?? 60_000);
+  try {
+    const { code, signal } = await Promise.race([child.exited, failed]);
+    const result = { code, signal, stdout: child.stdout, stderr: child.stderr };
+    if (code === 0 || options.allowFailure) return result;
+    throw new Error(`${argv.join(' ')} → ${signal ?? code}\n${child.stderr || child.stdout}`);
+  } finally {
+    clearTimeout(timer);
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 // ---------------------------------------------------------------------------------------------

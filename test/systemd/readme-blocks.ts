@@ -2,7 +2,7 @@
 // each with the `<!-- systemd: output -->` block after it, and how their output is compared.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO_ROOT } from './harness.js';
+import { REPO_ROOT } from '../support/index.js';
 
 export const SECTION = '## Deploying with unit files';
 

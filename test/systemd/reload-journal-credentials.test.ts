@@ -4,7 +4,8 @@
 // the real journald, and LoadCredential=/SetCredential= on a DynamicUser= service.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchAnswer } from './clients.js';
-import { Bed, REPO_IN_BED, skipReason, waitFor } from './harness.js';
+import { waitFor } from '../support/index.js';
+import { Bed, REPO_IN_BED, skipReason } from './harness.js';
 
 const reason = skipReason();
 if (reason) console.log(`skipped: ${reason}`);

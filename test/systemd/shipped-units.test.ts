@@ -3,7 +3,8 @@
 // connection, graceful stop, idle exit, and the hardening the units ship with.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fetchAnswer, HeldConnection, storm } from './clients.js';
-import { Bed, skipReason, sleep, waitFor } from './harness.js';
+import { sleep, waitFor } from '../support/index.js';
+import { Bed, skipReason } from './harness.js';
 
 const reason = skipReason();
 if (reason) console.log(`skipped: ${reason}`);

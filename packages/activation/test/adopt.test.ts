@@ -7,9 +7,11 @@ import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { listen, listenAll } from '../src/listeners.js';
 import {
   activate,
+  type Activated,
   assertBuilt,
   exchange,
   fixture,
+  httpGet,
   isRoot,
   jsonLines,
   knock,
@@ -18,10 +20,9 @@ import {
   start,
   tempDir,
   waitFor,
-  type Activated,
-} from './helpers/activate.js';
+} from '../../../test/support/index.js';
 
-const adoptFixture = fixture('fixture-adopt.mjs');
+const adoptFixture = fixture('activation', 'adopt.mjs');
 const runs: Activated[] = [];
 let dir: string;
 
@@ -41,20 +42,8 @@ async function run(args: (port: number) => string[], mode: string, ...fixtureArg
 }
 
 async function reported(r: Activated): Promise<any> {
-  await waitFor(() => jsonLines(r.stderr()).length > 0, 20_000, `a report from the fixture (stderr: ${r.stderr()})`);
+  await waitFor(`a report from the fixture (stderr: ${r.stderr()})`, () => jsonLines(r.stderr()).length > 0, 20_000);
   return jsonLines(r.stderr())[0];
-}
-
-function get(port: number, urlPath: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: urlPath }, (response) => {
-        let body = '';
-        response.setEncoding('utf8').on('data', (d: string) => (body += d));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-      })
-      .on('error', reject);
-  });
 }
 
 function udpExchange(type: 'udp4' | 'udp6', host: string, port: number, text: string): Promise<string> {
@@ -78,7 +67,7 @@ function udpExchange(type: 'udp4' | 'udp6', host: string, port: number, text: st
 describe('listen() under systemd-socket-activate', () => {
   it('http.Server serves a real request on the activated fd', async () => {
     const r = await run((port) => ['-l', `127.0.0.1:${port}`], 'http');
-    const response = await get(r.port, '/activated');
+    const response = await httpGet(r.port, '/activated');
     expect(response).toEqual({ status: 200, body: 'hello /activated' });
     expect(await reported(r)).toEqual({ activated: true, fd: 3, name: 'unknown' });
     expect(await r.exited).toBe(0);
@@ -91,7 +80,7 @@ describe('listen() under systemd-socket-activate', () => {
       ['unshare', '-n', 'node', adoptFixture, 'http'],
     );
     runs.push(started);
-    expect(await get(started.port, '/private')).toEqual({ status: 200, body: 'hello /private' });
+    expect(await httpGet(started.port, '/private')).toEqual({ status: 200, body: 'hello /private' });
     expect(await reported(started)).toEqual({ activated: true, fd: 3, name: 'unknown' });
     expect(await started.exited).toBe(0);
   });
@@ -266,14 +255,17 @@ describe('node:cluster workers under systemd-socket-activate (no library call in
     'workers serve on the activated socket through the primary, the activating request included (%j)',
     async (args) => {
       const fallback = randomPort();
-      const r = await activate((port) => ['-l', `127.0.0.1:${port}`], ['node', fixture('fixture-cluster.mjs'), String(fallback), ...args]);
+      const r = await activate(
+        (port) => ['-l', `127.0.0.1:${port}`],
+        ['node', fixture('activation', 'cluster.mjs'), String(fallback), ...args],
+      );
       runs.push(r);
       try {
-        const first = await get(r.port, '/'); // wakes systemd-socket-activate: this request waits in the queue
+        const first = await httpGet(r.port, '/'); // wakes systemd-socket-activate: this request waits in the queue
         const workerLines = (): any[] => (jsonLines(r.stderr()) as any[]).filter((line) => line.worker !== undefined);
-        await waitFor(() => workerLines().length >= 2, 20_000, `two workers listening (stderr: ${r.stderr()})`);
+        await waitFor(`two workers listening (stderr: ${r.stderr()})`, () => workerLines().length >= 2, 20_000);
         const pids = new Set([first.body]);
-        for (let i = 0; i < 6; i++) pids.add((await get(r.port, '/')).body);
+        for (let i = 0; i < 6; i++) pids.add((await httpGet(r.port, '/')).body);
         const reports = jsonLines(r.stderr()) as any[];
         const workers = workerLines();
         expect(workers).toHaveLength(2);
@@ -292,14 +284,14 @@ describe('node:cluster workers under systemd-socket-activate (no library call in
 
   it('a unix stream socket: every worker listens through the primary (no EEXIST) and requests are served', async () => {
     const socketPath = path.join(dir, 'cluster.sock');
-    const r = await activate(() => ['-l', socketPath], ['node', fixture('fixture-cluster.mjs'), String(randomPort())]);
+    const r = await activate(() => ['-l', socketPath], ['node', fixture('activation', 'cluster.mjs'), String(randomPort())]);
     runs.push(r);
     try {
       const workerLines = (): any[] => (jsonLines(r.stderr()) as any[]).filter((line) => line.worker !== undefined);
-      const first = await getUnix(socketPath);
-      await waitFor(() => workerLines().length >= 2, 20_000, `two workers reporting (stderr: ${r.stderr()})`);
+      const first = (await httpGet({ socketPath })).body;
+      await waitFor(`two workers reporting (stderr: ${r.stderr()})`, () => workerLines().length >= 2, 20_000);
       for (const worker of workerLines()) expect(worker).toMatchObject({ activated: true, fd: 3 });
-      const bodies = [first, ...(await Promise.all([1, 2, 3].map(() => getUnix(socketPath))))];
+      const bodies = [first, ...(await Promise.all([1, 2, 3].map(async () => (await httpGet({ socketPath })).body)))];
       const workers = workerLines().map((w) => String(w.worker));
       for (const body of bodies) expect(workers).toContain(body);
     } finally {
@@ -308,18 +300,6 @@ describe('node:cluster workers under systemd-socket-activate (no library call in
     }
   });
 });
-
-function getUnix(socketPath: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ socketPath, path: '/' }, (response) => {
-        let body = '';
-        response.setEncoding('utf8').on('data', (d: string) => (body += d));
-        response.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-}
 
 describe('listen() without activation', () => {
   it('listenAll keeps the server type and says it used the fallback; Listening narrows on activated', async () => {
@@ -352,7 +332,7 @@ describe('listen() without activation', () => {
       const out = await reportedOrExit(r);
       if (out?.code === 'EADDRINUSE') continue;
       expect(out).toEqual({ activated: false });
-      expect(await get(port, '/fallback')).toEqual({ status: 200, body: 'hello /fallback' });
+      expect(await httpGet(port, '/fallback')).toEqual({ status: 200, body: 'hello /fallback' });
       expect(await r.exited).toBe(0);
       return;
     }
@@ -369,7 +349,7 @@ describe('listen() without activation', () => {
 });
 
 async function reportedOrExit(r: Activated): Promise<any> {
-  await Promise.race([waitFor(() => jsonLines(r.stderr()).length > 0), r.exited]);
+  await Promise.race([waitFor('a JSON line from the fixture', () => jsonLines(r.stderr()).length > 0), r.exited]);
   return jsonLines(r.stderr())[0];
 }
 

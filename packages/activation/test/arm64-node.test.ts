@@ -4,8 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { startReceiver } from './helpers/notify-receiver.js';
-import { missingTools } from './helpers/system-tools.js';
+import { missingTools, startReceiver } from '../../../test/support/index.js';
 
 // The arm64 prebuilt, loaded by a real arm64 node under qemu-aarch64: the package's own
 // loader picks prebuilds/linux-arm64 and the addon talks to a receiver on this machine.

@@ -3,9 +3,17 @@
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { serveConnection } from '../src/connection.js';
-import { activate, assertBuilt, fixture, jsonLines, waitFor, type Activated } from './helpers/activate.js';
-import { thrown } from './helpers/thrown.js';
-import { Trickler } from './helpers/trickler.js';
+import {
+  activate,
+  type Activated,
+  assertBuilt,
+  fixture,
+  jsonLines,
+  sleep,
+  thrown,
+  Trickler,
+  waitFor,
+} from '../../../test/support/index.js';
 
 const runs: Activated[] = [];
 const tricklers: Trickler[] = [];
@@ -25,7 +33,7 @@ const MODES = [
 async function serve(mode: string, flags: readonly string[], answer: string, options: object): Promise<Activated> {
   const r = await activate(
     (port) => [...flags, '-l', `127.0.0.1:${port}`],
-    ['node', fixture('fixture-serve-connection.mjs'), mode, answer, JSON.stringify(options)],
+    ['node', fixture('activation', 'serve-connection.mjs'), mode, answer, JSON.stringify(options)],
   );
   runs.push(r);
   return r;
@@ -33,7 +41,7 @@ async function serve(mode: string, flags: readonly string[], answer: string, opt
 
 /** The exit code systemd-socket-activate logs for its first child, waited for at most `ms`. */
 async function childExit(r: Activated, ms: number): Promise<number> {
-  await waitFor(() => /Child \d+ died with code -?\d+/.test(r.stderr()), ms, `the child to exit (stderr: ${r.stderr()})`);
+  await waitFor(`the child to exit (stderr: ${r.stderr()})`, () => /Child \d+ died with code -?\d+/.test(r.stderr()), ms);
   return Number(/Child \d+ died with code (-?\d+)/.exec(r.stderr())![1]);
 }
 
@@ -57,8 +65,8 @@ describe.each(MODES)('serveConnection(%s)', (mode, flags) => {
     // 16 exchanges 300 ms apart: four times the silence timeout, and the linger time, in all.
     for (let i = 0; i < 16; i++) {
       socket.write(String.fromCharCode(97 + i));
-      await waitFor(() => echoed.length === i + 1, 5000, `echo ${i}`);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await waitFor(`echo ${i}`, () => echoed.length === i + 1, 5000);
+      await sleep(300);
     }
     socket.end();
     await ended;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { credential, credentials } from '../src/credentials.js';
-import { thrown } from './helpers/thrown.js';
+import { thrown } from '../../../test/support/index.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sdnode-creds-'));
 const env = { CREDENTIALS_DIRECTORY: dir };

@@ -8,8 +8,18 @@ import { SystemdError } from '../src/errors.js';
 import { fdInfo } from '../src/fd-info.js';
 import { loadNative } from '../src/native.js';
 import { procSocket } from '../src/proc-net.js';
-import { activate, assertBuilt, firstJson, fixture, isRoot, knock, poke, randomPort, tempDir } from './helpers/activate.js';
-import { thrown } from './helpers/thrown.js';
+import {
+  activate,
+  assertBuilt,
+  firstJson,
+  fixture,
+  isRoot,
+  knock,
+  poke,
+  randomPort,
+  tempDir,
+  thrown,
+} from '../../../test/support/index.js';
 
 /** The fd under a Node socket object (libuv's handle), to describe sockets this process made. */
 const handleFd = (object: unknown): number => (object as { _handle: { fd: number } })._handle.fd;
@@ -154,7 +164,7 @@ describe.each([
     const name = `${abstract()}-stream`;
     const run = await activate(
       (port) => [...extra, '-l', `127.0.0.1:${port}`, '-l', `[::1]:${port}`, '-l', unixPath, '-l', name],
-      ['node', fixture('fixture-fdinfo.mjs')],
+      ['node', fixture('activation', 'fdinfo.mjs')],
     );
     try {
       await knock(run.port);
@@ -175,7 +185,7 @@ describe.each([
     const name = `${abstract()}-dgram`;
     const run = await activate(
       (port) => [...extra, '--datagram', '-l', `127.0.0.1:${port}`, '-l', `[::1]:${port}`, '-l', unixPath, '-l', name],
-      ['node', fixture('fixture-fdinfo.mjs')],
+      ['node', fixture('activation', 'fdinfo.mjs')],
     );
     try {
       poke('dgram', unixPath);
@@ -194,7 +204,10 @@ describe.each([
   it('seqpacket: unix path and abstract, listening', async () => {
     const unixPath = path.join(dir, 'seqpacket.sock');
     const name = `${abstract()}-seqpacket`;
-    const run = await activate((_port) => [...extra, '--seqpacket', '-l', unixPath, '-l', name], ['node', fixture('fixture-fdinfo.mjs')]);
+    const run = await activate(
+      (_port) => [...extra, '--seqpacket', '-l', unixPath, '-l', name],
+      ['node', fixture('activation', 'fdinfo.mjs')],
+    );
     try {
       poke('seqpacket', unixPath);
       const { fds } = await firstJson(run.stdout);
@@ -208,7 +221,7 @@ describe.each([
   });
 
   it('accepted TCP connection (--accept): connected, local address is the listener', async () => {
-    const run = await activate((port) => [...extra, '--accept', '-l', `127.0.0.1:${port}`], ['node', fixture('fixture-fdinfo.mjs')]);
+    const run = await activate((port) => [...extra, '--accept', '-l', `127.0.0.1:${port}`], ['node', fixture('activation', 'fdinfo.mjs')]);
     try {
       await knock(run.port);
       const { fds } = await firstJson(run.stdout);
@@ -222,7 +235,10 @@ describe.each([
 
   // Like PrivateNetwork=yes: the socket was made in the parent's network namespace.
   it.skipIf(!isRoot)('in another network namespace (unshare -n; needs root)', async () => {
-    const run = await activate((port) => [...extra, '-l', `127.0.0.1:${port}`], ['unshare', '-n', 'node', fixture('fixture-fdinfo.mjs')]);
+    const run = await activate(
+      (port) => [...extra, '-l', `127.0.0.1:${port}`],
+      ['unshare', '-n', 'node', fixture('activation', 'fdinfo.mjs')],
+    );
     try {
       await knock(run.port);
       const { fds } = await firstJson(run.stdout);

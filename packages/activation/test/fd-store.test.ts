@@ -1,78 +1,47 @@
 // storeConnections / restoreConnections against a real NOTIFY_SOCKET receiver and real TCP connections.
 // The full round trip through a real manager (systemctl restart) is in test/systemd/fd-store.test.ts.
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { restoreConnections, storeConnections } from '../src/fd-store.js';
 import { readControl, socketFd } from '../src/stream-handle.js';
-import { missingTools } from './helpers/system-tools.js';
+import {
+  type Datagram,
+  missingTools,
+  type Receiver,
+  Running,
+  startReceiver,
+  transpiledLibrary,
+  waitFor,
+} from '../../../test/support/index.js';
 
 // Every test here talks to a real datagram receiver, a python3 program: without python3 they skip, naming it.
 const noPython = missingTools('python3');
 
 describe.skipIf(noPython)(`fd store${noPython && ` (skipped: ${noPython})`}`, () => {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const packageRoot = path.resolve(here, '..');
-  const python = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-
-  interface Datagram {
-    text: string;
-    pid: number;
-    fds: { type: string; family?: string; sotype?: string; port?: number; listening?: boolean }[];
+  /** A real datagram receiver, read `count` datagrams at a time. */
+  interface Collecting {
+    receiver: Receiver;
+    /** Every datagram taken so far, after waiting (bounded) until there are `count`. */
+    received(count: number, timeoutMs?: number): Promise<Datagram[]>;
   }
 
-  class Receiver {
-    readonly lines: Datagram[] = [];
-    private waiters: (() => void)[] = [];
-    private constructor(
-      readonly address: string,
-      private readonly child: ChildProcess,
-    ) {}
-
-    static async start(address: string, args: string[] = []): Promise<Receiver> {
-      const child = spawn(python, [path.join(here, 'helpers/notify-receiver.py'), address, ...args], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      const receiver = new Receiver(address, child);
-      const ready = new Promise<void>((resolve, reject) => {
-        child.once('exit', (code) => reject(new Error(`notify-receiver exited (${code}) before ready`)));
-        readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-          const parsed = JSON.parse(line) as Datagram & { ready?: string };
-          if (parsed.ready !== undefined) resolve();
-          else receiver.push(parsed);
-        });
-      });
-      await ready;
-      return receiver;
-    }
-
-    private push(line: Datagram): void {
-      this.lines.push(line);
-      for (const wake of this.waiters.splice(0)) wake();
-    }
-
-    /** Waits (bounded) until `count` datagrams have arrived. */
-    async received(count: number, timeoutMs = 10_000): Promise<Datagram[]> {
-      const deadline = Date.now() + timeoutMs;
-      while (this.lines.length < count) {
-        if (Date.now() > deadline) throw new Error(`expected ${count} datagrams, got ${JSON.stringify(this.lines)}`);
-        await new Promise<void>((resolve) => {
-          this.waiters.push(resolve);
-          setTimeout(resolve, 100);
-        });
-      }
-      return this.lines;
-    }
-
-    stop(): void {
-      if (this.child.exitCode === null && this.child.pid) process.kill(this.child.pid, 'SIGTERM');
-    }
+  async function collecting(args: string[]): Promise<Collecting> {
+    const receiver = await startReceiver({ args });
+    const taken: Datagram[] = [];
+    return {
+      receiver,
+      async received(count, timeoutMs = 10_000) {
+        const deadline = Date.now() + timeoutMs;
+        while (taken.length < count) {
+          const left = deadline - Date.now();
+          if (left <= 0) throw new Error(`expected ${count} datagrams, got ${JSON.stringify(taken.map((d) => d.text))}`);
+          taken.push(await receiver.next(left));
+        }
+        return taken;
+      },
+    };
   }
 
   interface Pair {
@@ -111,22 +80,17 @@ describe.skipIf(noPython)(`fd store${noPython && ` (skipped: ${noPython})`}`, ()
     });
   }
 
-  let tmp: string;
   const cleanups: (() => void)[] = [];
 
-  beforeAll(() => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sdnode-fd-store-'));
-  });
   afterEach(() => {
     for (const cleanup of cleanups.splice(0).reverse()) cleanup();
     delete process.env.NOTIFY_SOCKET;
   });
-  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  async function setup(receiverArgs: string[] = []): Promise<{ receiver: Receiver; pair: Pair }> {
-    const receiver = await Receiver.start(path.join(tmp, `notify-${Math.random().toString(16).slice(2)}`), receiverArgs);
-    cleanups.push(() => receiver.stop());
-    process.env.NOTIFY_SOCKET = receiver.address;
+  async function setup(receiverArgs: string[] = []): Promise<{ receiver: Collecting; pair: Pair }> {
+    const receiver = await collecting(receiverArgs);
+    cleanups.push(() => void receiver.receiver.stop());
+    process.env.NOTIFY_SOCKET = receiver.receiver.address;
     const pair = await tcpPair();
     cleanups.push(() => {
       pair.client.destroy();
@@ -219,7 +183,7 @@ describe.skipIf(noPython)(`fd store${noPython && ` (skipped: ${noPython})`}`, ()
         for (const s of accepted) s.destroy();
         server.close();
       });
-      while (accepted.length < 254) await new Promise((resolve) => setTimeout(resolve, 10));
+      await waitFor('254 accepted connections', () => accepted.length >= 254, 20_000, 10);
       expect(await storeConnections(accepted, { timeoutMs: 10_000 })).toBe(true);
       const lines = await receiver.received(3);
       expect(lines.map((l) => [l.text, l.fds.length])).toEqual([
@@ -236,7 +200,7 @@ describe.skipIf(noPython)(`fd store${noPython && ` (skipped: ${noPython})`}`, ()
       await readable;
       await expect(storeConnections([pair.serverSide])).rejects.toMatchObject({ code: 'EBUSY', subject: 'sockets[0]' });
       expect(pair.serverSide.destroyed).toBe(false);
-      expect(receiver.lines).toEqual([]);
+      expect(receiver.receiver.arrived()).toEqual([]);
     });
 
     it('rejects bad arguments with the argument named', async () => {
@@ -246,30 +210,14 @@ describe.skipIf(noPython)(`fd store${noPython && ` (skipped: ${noPython})`}`, ()
     });
   });
 
-  /**
-   * The library's sources as plain ES modules in a directory of their own, so that a child process
-   * (which cannot adopt what this process already owns) can run them. Prebuilt binaries are linked in.
-   */
-  function transpileLibrary(): string {
-    const dir = path.join(tmp, 'lib');
-    fs.mkdirSync(path.join(dir, 'src'), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
-    for (const file of fs.readdirSync(path.join(packageRoot, 'src')).filter((f) => f.endsWith('.ts'))) {
-      const source = fs.readFileSync(path.join(packageRoot, 'src', file), 'utf8');
-      const out = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
-      fs.writeFileSync(path.join(dir, 'src', file.replace(/\.ts$/, '.js')), out.outputText);
-    }
-    if (fs.existsSync(path.join(packageRoot, 'prebuilds')))
-      fs.symlinkSync(path.join(packageRoot, 'prebuilds'), path.join(dir, 'prebuilds'));
-    return path.join(dir, 'src', 'fd-store.js');
-  }
-
   describe('restoreConnections', () => {
     it('adopts a stored connection in a new process, which then serves it, and removes it from the store', async () => {
       const { receiver, pair } = await setup();
-      const library = transpileLibrary();
+      const dir = transpiledLibrary(['fd-store']);
+      cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+      const library = path.join(dir, 'src', 'fd-store.js');
       // The child gets the connection as fd 3 with LISTEN_* naming it, the way the manager passes stored fds.
-      const child = spawn(
+      const child = new Running(
         'sh',
         [
           '-c',
@@ -286,8 +234,8 @@ describe.skipIf(noPython)(`fd store${noPython && ` (skipped: ${noPython})`}`, ()
         ],
         { stdio: ['ignore', 'pipe', 'inherit', pair.serverSide], env: { ...process.env } },
       );
-      cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
-      const count = await new Promise<string>((resolve) => child.stdout!.setEncoding('utf8').once('data', resolve));
+      cleanups.push(() => child.signal('SIGKILL'));
+      const count = await waitFor('the count of restored sockets', () => child.stdout.includes('\n') && child.stdout);
       expect(count).toBe('1\n');
       pair.serverSide.destroy(); // the child holds the connection now
       pair.client.write('ping\n');

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activate, assertBuilt, exchange, fixture, jsonLines, knock, waitFor, type Activated } from './helpers/activate.js';
+import { activate, type Activated, assertBuilt, exchange, fixture, jsonLines, knock, waitFor } from '../../../test/support/index.js';
 
 const runs: Activated[] = [];
 beforeAll(assertBuilt);
@@ -13,7 +13,7 @@ afterAll(() => {
 async function inetd(mode: string, accept = true): Promise<Activated> {
   const r = await activate(
     (port) => [...(accept ? ['--accept'] : []), '--inetd', '-l', `127.0.0.1:${port}`],
-    ['node', fixture('fixture-inetd.mjs'), mode],
+    ['node', fixture('activation', 'inetd.mjs'), mode],
   );
   runs.push(r);
   return r;
@@ -21,7 +21,7 @@ async function inetd(mode: string, accept = true): Promise<Activated> {
 
 /** The exit code systemd-socket-activate logged for its first child. */
 async function childExit(r: Activated): Promise<number> {
-  await waitFor(() => /Child \d+ died with code -?\d+/.test(r.stderr()), 30_000, `the child to exit (stderr: ${r.stderr()})`);
+  await waitFor(`the child to exit (stderr: ${r.stderr()})`, () => /Child \d+ died with code -?\d+/.test(r.stderr()), 30_000);
   return Number(/Child \d+ died with code (-?\d+)/.exec(r.stderr())![1]);
 }
 
@@ -41,7 +41,7 @@ function slowRead(r: Activated): Promise<Buffer> {
       if (!paused && received >= 1 << 20) {
         paused = true;
         socket.pause();
-        waitFor(() => /Child \d+ died/.test(r.stderr()), 1000)
+        waitFor('the child to die', () => /Child \d+ died/.test(r.stderr()), 1000)
           .catch(() => undefined)
           .finally(() => socket.resume());
       }
@@ -65,7 +65,7 @@ describe('inetdConnection() under systemd-socket-activate --accept --inetd', () 
   it('32 MiB written then ended (and process.exit in the end callback): every byte arrives', async () => {
     const r = await inetd('big');
     const received = await slowRead(r);
-    await waitFor(() => jsonLines(r.stderr()).length > 0, 30_000, 'the report');
+    await waitFor('the report', () => jsonLines(r.stderr()).length > 0, 30_000);
     const report = jsonLines(r.stderr())[0] as { sent: number; sha256: string };
     expect(received.length).toBe(32 << 20);
     expect(report.sent).toBe(32 << 20);
@@ -117,7 +117,7 @@ describe('inetdConnection() under systemd-socket-activate --accept --inetd', () 
   it('stdout elsewhere (not the connection) → error instead of replies that never arrive', async () => {
     const r = await activate(
       (port) => ['--accept', '--inetd', '-l', `127.0.0.1:${port}`],
-      ['sh', '-c', `exec node ${JSON.stringify(fixture('fixture-inetd.mjs'))} echo >/dev/null`],
+      ['sh', '-c', `exec node ${JSON.stringify(fixture('activation', 'inetd.mjs'))} echo >/dev/null`],
     );
     runs.push(r);
     await knock(r.port);

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { fstatSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,9 +6,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, pinoDestination, stderrIsJournal } from '../src/journal.js';
 import { checkFieldName, encodeEntry } from '../src/journal-fields.js';
-import { transpiledLibrary } from './helpers/notify-child.js';
-import { python, startReceiver, type Receiver } from './helpers/notify-receiver.js';
-import { thrown } from './helpers/thrown.js';
+import { python, type Receiver, Running, startReceiver, thrown, transpiledLibrary, waitFor } from '../../../test/support/index.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'sdnode-journal-test-'));
 let receiver: Receiver;
@@ -235,7 +233,7 @@ describe('where entries go', () => {
   it('a receiver that stops reading: no call blocks, order kept, stderr after 2 s, nothing lost', async () => {
     const sock = path.join(scratch, 'stalled.sock');
     // Binds and never reads: its queue (net.unix.max_dgram_qlen) fills.
-    const stalled = spawn(
+    const stalled = new Running(
       python,
       [
         '-c',
@@ -245,7 +243,7 @@ describe('where entries go', () => {
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     try {
-      await new Promise((resolve) => stalled.stdout!.once('data', resolve));
+      await waitFor('the stalled receiver to bind', () => stalled.stdout !== '');
       const r = runChild(
         `const log = createLogger('stalled', { target: 'journal', socket: ${JSON.stringify(sock)} });
          for (let i = 1; i <= 100; i++) log.info('entry ' + i);
@@ -264,7 +262,7 @@ describe('where entries go', () => {
       const first = onStderr[0]!;
       expect(onStderr).toEqual(Array.from({ length: 101 - first }, (_, i) => first + i));
     } finally {
-      stalled.kill('SIGKILL');
+      stalled.signal('SIGKILL');
     }
   });
 

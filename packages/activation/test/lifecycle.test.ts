@@ -1,22 +1,27 @@
 // serveUntilStopped with real servers and real clients. Whatever ends the process runs in a child
 // `node` process (a small server written next to a plain-JS copy of the library); what does not
 // runs here.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SystemdError } from '../src/errors.js';
 import { serveUntilStopped } from '../src/lifecycle.js';
-import { transpiledLibrary } from './helpers/notify-child.js';
-import { startReceiver } from './helpers/notify-receiver.js';
-import { Trickler } from './helpers/trickler.js';
+import {
+  connect,
+  connectError,
+  type Exit,
+  readToEnd,
+  request,
+  Running,
+  sleep,
+  startReceiver,
+  transpiledLibrary,
+  Trickler,
+  waitFor,
+} from '../../../test/support/index.js';
 
-const PORT_MIN = 26000;
-const PORT_MAX = 27999;
-
-// The child: one server on a random free port of the range, which answers `got <what the client
+// The child: one server on a port the kernel picks, which answers `got <what the client
 // sent>` once the client has sent something (containing `replyAfter`, when given), so that a test
 // decides how long a connection stays in flight. It registers no 'error' listener on its connections: the library must cope. Every event
 // is a JSON line on stdout.
@@ -36,14 +41,8 @@ const server = net.createServer((socket) => {
   });
   socket.on('close', (hadError) => report({ event: 'close', hadError }));
 });
-let attempts = 0;
-const listenSomewhere = () => server.listen(${PORT_MIN} + Math.floor(Math.random() * ${PORT_MAX - PORT_MIN + 1}), '127.0.0.1');
-server.on('error', (error) => {
-  if (error.code !== 'EADDRINUSE' || ++attempts === 20) throw error;
-  listenSomewhere();
-});
 server.on('listening', () => report({ event: 'listening', port: server.address().port }));
-listenSomewhere();
+server.listen(0, '127.0.0.1');
 
 const serving = serveUntilStopped([server], {
   ...options,
@@ -61,52 +60,57 @@ interface Event {
   [key: string]: unknown;
 }
 
+/** The child server (the shared Running) and the JSON events it printed on stdout. */
 class Child {
   readonly events: Event[] = [];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stderr = '';
-  #waiters: (() => void)[] = [];
+  readonly running: Running;
+  #parsed = 0;
 
-  constructor(readonly process: ChildProcess) {
-    createInterface({ input: process.stdout! }).on('line', (line) => {
-      this.events.push(JSON.parse(line) as Event);
-      this.#wake();
-    });
-    process.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
-    this.exited = new Promise((resolve) => process.once('exit', (code, signal) => resolve({ code, signal })));
-    void this.exited.then(() => this.#wake());
+  constructor(argv: string[], env: NodeJS.ProcessEnv) {
+    this.running = new Running(process.execPath, argv, { env: { PATH: process.env.PATH, ...env } });
+    this.running.child.stdout!.on('data', () => this.#parse());
+  }
+
+  get process(): Running['child'] {
+    return this.running.child;
+  }
+
+  get exited(): Promise<Exit> {
+    return this.running.exited;
+  }
+
+  get stderr(): string {
+    return this.running.stderr;
   }
 
   get alive(): boolean {
-    return this.process.exitCode === null && this.process.signalCode === null;
+    return this.running.alive;
   }
 
   /** The first event named `name` (matching `fields`), waiting for it at most timeoutMs. */
   async waitFor(name: string, fields: Record<string, unknown> = {}, timeoutMs = 20_000): Promise<Event> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.events.find((e) => e.event === name && Object.entries(fields).every(([k, v]) => e[k] === v));
-      if (found) return found;
-      const left = deadline - Date.now();
-      if (!this.alive || left <= 0) {
-        throw new Error(`no ${name} event ${JSON.stringify(fields)}; events: ${JSON.stringify(this.events)}; stderr: ${this.stderr}`);
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+    const find = (): Event | undefined => {
+      this.#parse();
+      return this.events.find((e) => e.event === name && Object.entries(fields).every(([k, v]) => e[k] === v));
+    };
+    await this.running.waitForOutput(() => find() !== undefined, timeoutMs);
+    const found = find();
+    if (found) return found;
+    throw new Error(`no ${name} event ${JSON.stringify(fields)}; events: ${JSON.stringify(this.events)}; stderr: ${this.stderr}`);
   }
 
   names(): string[] {
+    this.#parse();
     return this.events.map((e) => e.event);
   }
 
-  #wake(): void {
-    for (const wake of this.#waiters.splice(0)) wake();
+  /** Moves the complete lines of stdout not parsed yet into `events`. */
+  #parse(): void {
+    const end = this.running.stdout.lastIndexOf('\n') + 1;
+    if (end <= this.#parsed) return;
+    for (const line of this.running.stdout.slice(this.#parsed, end).split('\n'))
+      if (line !== '') this.events.push(JSON.parse(line) as Event);
+    this.#parsed = end;
   }
 }
 
@@ -122,7 +126,7 @@ beforeAll(() => {
 afterEach(() => {
   for (const client of clients.splice(0)) client.destroy();
   for (const trickler of tricklers.splice(0)) trickler.destroy();
-  for (const child of children.splice(0)) if (child.alive) child.process.kill('SIGKILL');
+  for (const child of children.splice(0)) child.running.signal('SIGKILL');
 });
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -130,60 +134,25 @@ afterAll(() => {
 
 /** Starts the child server with these options; resolves with it and its port once it listens. */
 async function startChild(options: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): Promise<{ child: Child; port: number }> {
-  const child = new Child(
-    spawn(process.execPath, [path.join(dir, 'server.mjs'), JSON.stringify(options)], {
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
-  );
+  const child = new Child([path.join(dir, 'server.mjs'), JSON.stringify(options)], env);
   children.push(child);
   const listening = await child.waitFor('listening');
   return { child, port: listening.port as number };
 }
 
-function connect(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    clients.push(socket);
-    socket.once('connect', () => resolve(socket)).once('error', reject);
-  });
-}
-
-/** Everything the server sends until it closes the connection. */
-function readToEnd(socket: net.Socket): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let data = '';
-    socket.setEncoding('utf8').on('data', (d: string) => (data += d));
-    socket.once('end', () => resolve(data)).once('error', reject);
-  });
-}
-
-async function exchange(port: number, text: string): Promise<string> {
+/** A client connection, destroyed after the test. */
+async function client(port: number): Promise<net.Socket> {
   const socket = await connect(port);
-  const reply = readToEnd(socket);
-  socket.write(text);
-  return reply;
+  clients.push(socket);
+  return socket;
 }
-
-function connectError(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('serveUntilStopped: graceful stop', () => {
   it('on SIGTERM sends STOPPING=1, stops accepting, finishes the connection in flight, then exits 0', async () => {
     const receiver = await startReceiver();
     try {
       const { child, port } = await startChild({}, { NOTIFY_SOCKET: receiver.address });
-      const inFlight = await connect(port);
+      const inFlight = await client(port);
       await child.waitFor('connection');
 
       child.process.kill('SIGTERM');
@@ -214,7 +183,7 @@ describe('serveUntilStopped: graceful stop', () => {
 
   it('a second signal during the stop ends the process at once', async () => {
     const { child, port } = await startChild();
-    await connect(port);
+    await client(port);
     await child.waitFor('connection');
     child.process.kill('SIGINT');
     await child.waitFor('stopping', { reason: 'SIGINT', open: 1 });
@@ -224,8 +193,8 @@ describe('serveUntilStopped: graceful stop', () => {
 
   it('stop(reason) from the program, and onStopped instead of the exit', async () => {
     const { child, port } = await startChild({ stopWhenServed: 2, exitCode: 7 });
-    expect(await exchange(port, 'one')).toBe('got one');
-    expect(await exchange(port, 'two')).toBe('got two');
+    expect(await request(port, { send: 'one' })).toBe('got one');
+    expect(await request(port, { send: 'two' })).toBe('got two');
     expect(await child.waitFor('stopping')).toMatchObject({ reason: 'served 2' });
     expect(await child.exited).toEqual({ code: 7, signal: null });
     expect(child.names().filter((n) => n !== 'close')).toEqual([
@@ -252,7 +221,7 @@ describe('serveUntilStopped: idle exit', () => {
 
   it('not while a connection is open: the timeout starts again once the last one has closed', async () => {
     const { child, port } = await startChild({ idleTimeoutMs: 1500 });
-    const held = await connect(port);
+    const held = await client(port);
     await child.waitFor('connection');
     await sleep(3500); // more than twice the idle timeout with the connection open
     expect(child.names()).not.toContain('stopping');
@@ -271,28 +240,28 @@ describe('serveUntilStopped: misbehaving clients', () => {
   it('a client that resets its connection does not crash the process', async () => {
     const { child, port } = await startChild();
     for (let i = 0; i < 3; i++) {
-      const socket = await connect(port);
+      const socket = await client(port);
       await child.waitFor('connection');
       socket.resetAndDestroy();
       await child.waitFor('close', { hadError: true });
       child.events.length = 0; // wait for the next connection's events
     }
-    expect(await exchange(port, 'after')).toBe('got after');
+    expect(await request(port, { send: 'after' })).toBe('got after');
     expect(child.alive).toBe(true);
   });
 
   it('drops a connection silent for silenceTimeoutMs and serves on', async () => {
     const { child, port } = await startChild({ silenceTimeoutMs: 300 });
-    const silent = await connect(port);
+    const silent = await client(port);
     expect(await readToEnd(silent)).toBe(''); // closed by the server, nothing sent
     await child.waitFor('close');
-    expect(await exchange(port, 'next')).toBe('got next');
+    expect(await request(port, { send: 'next' })).toBe('got next');
     expect(child.alive).toBe(true);
   });
 
   it('a silent client cannot hold a stop forever', async () => {
     const { child, port } = await startChild({ silenceTimeoutMs: 500 });
-    const silent = await connect(port);
+    const silent = await client(port);
     await child.waitFor('connection');
     child.process.kill('SIGTERM');
     await child.waitFor('stopping', { open: 1 });
@@ -301,19 +270,29 @@ describe('serveUntilStopped: misbehaving clients', () => {
   });
 });
 
-/** The child's exit, or an error once it has run `ms` longer. */
-function exitWithin(child: Child, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`still running ${ms} ms later; events: ${JSON.stringify(child.events)}`)), ms);
-  });
-  return Promise.race([child.exited, late]).finally(() => clearTimeout(timer));
-}
-
 async function trickle(port: number): Promise<Trickler> {
   const trickler = await Trickler.open(port, { everyMs: 1000 });
   tricklers.push(trickler);
   return trickler;
+}
+
+/**
+ * The stop-deadline set-up: a child that replies only after a newline, `count` tricklers (which never
+ * send one) connected to it, then SIGTERM: the stop waits for requests that never complete.
+ */
+async function stopWhileTrickling(
+  count: number,
+  stopDeadlineMs: number,
+  env: NodeJS.ProcessEnv = {},
+  options: Record<string, unknown> = {},
+): Promise<{ child: Child; tricklers: Trickler[] }> {
+  const { child, port } = await startChild({ replyAfter: '\n', stopDeadlineMs, ...options }, env);
+  const tricklers: Trickler[] = [];
+  for (let i = 0; i < count; i++) tricklers.push(await trickle(port));
+  await child.waitFor('connection');
+  await waitFor(`${count} connections`, () => child.names().filter((n) => n === 'connection').length === count, 10_000, 10);
+  child.process.kill('SIGTERM');
+  return { child, tricklers };
 }
 
 describe('serveUntilStopped: clients that keep sending (one byte a second, never reading)', () => {
@@ -324,7 +303,7 @@ describe('serveUntilStopped: clients that keep sending (one byte a second, never
     child.process.kill('SIGTERM');
     await child.waitFor('stopping', { open: 1 });
     // The silence timeout (30 s) never fires: every byte resets it.
-    expect(await exitWithin(child, 15_000)).toEqual({ code: 0, signal: null });
+    expect(await child.running.waitForExit(15_000)).toEqual({ code: 0, signal: null });
     expect(child.names().slice(0, 4)).toEqual(['listening', 'connection', 'served', 'stopping']);
     expect(await trickler.gone).toMatch(/^(EPIPE|ECONNRESET|close)$/);
     expect(child.stderr).toBe('');
@@ -333,14 +312,10 @@ describe('serveUntilStopped: clients that keep sending (one byte a second, never
   it('a request that never completes is cut at the stop deadline: exit status 1, the count in a warning and STATUS', async () => {
     const receiver = await startReceiver();
     try {
-      const { child, port } = await startChild({ replyAfter: '\n', stopDeadlineMs: 1500 }, { NOTIFY_SOCKET: receiver.address });
-      const tricklers = [await trickle(port), await trickle(port)];
-      await child.waitFor('connection');
-      await until(() => child.names().filter((n) => n === 'connection').length === 2);
-      child.process.kill('SIGTERM');
+      const { child, tricklers } = await stopWhileTrickling(2, 1500, { NOTIFY_SOCKET: receiver.address });
       expect((await receiver.next()).text).toBe('STOPPING=1\nSTATUS=SIGTERM: no longer accepting, finishing 2 open connections\n');
       const cut = 'SIGTERM: stop deadline of 1500 ms passed, cut 2 open connections';
-      expect((await exitWithin(child, 15_000)).code).toBe(1);
+      expect((await child.running.waitForExit(15_000)).code).toBe(1);
       expect((await receiver.next()).text).toBe(`STATUS=${cut}\n`);
       expect(child.stderr).toContain(`[SDNODE_STOP_DEADLINE] Warning: ${cut}`);
       expect(child.names().filter((n) => n === 'served')).toEqual([]);
@@ -351,11 +326,8 @@ describe('serveUntilStopped: clients that keep sending (one byte a second, never
   });
 
   it('onStopped gets the number cut and decides the exit', async () => {
-    const { child, port } = await startChild({ replyAfter: '\n', stopDeadlineMs: 500, exitCode: 9 });
-    await trickle(port);
-    await child.waitFor('connection');
-    child.process.kill('SIGTERM');
-    expect(await exitWithin(child, 15_000)).toEqual({ code: 9, signal: null });
+    const { child } = await stopWhileTrickling(1, 500, {}, { exitCode: 9 });
+    expect(await child.running.waitForExit(15_000)).toEqual({ code: 9, signal: null });
     expect(await child.waitFor('stopped')).toEqual({ event: 'stopped', cut: 1 });
   });
 });
@@ -369,11 +341,11 @@ describe('serveUntilStopped in this process', () => {
     try {
       await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
       const port = (server.address() as net.AddressInfo).port;
-      expect(await exchange(port, 'a')).toBe('got a');
-      await until(() => serving.open === 0);
+      expect(await request(port, { send: 'a' })).toBe('got a');
+      await waitFor('no open connection', () => serving.open === 0, 10_000, 10);
       expect(serving.served).toBe(1);
-      const held = await connect(port);
-      await until(() => serving.open === 1);
+      const held = await client(port);
+      await waitFor('one open connection', () => serving.open === 1, 10_000, 10);
 
       serving.stop('test');
       expect(serving.stopping).toBe(true);
@@ -414,9 +386,3 @@ describe('serveUntilStopped in this process', () => {
     expect(server.listenerCount('connection')).toBe(0);
   });
 });
-
-/** Polls `condition` every 10 ms, for at most 10 s. */
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await sleep(10);
-  if (!condition()) throw new Error('condition not met within 10 s');
-}

@@ -4,8 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SystemdError } from '../src/errors.js';
 import { parseListenEnvironment, SD_LISTEN_FDS_START } from '../src/listen-env.js';
 import { listenFds } from '../src/listen-fds.js';
-import { activate, assertBuilt, exchange, firstJson, fixture, knock, libraryEntry } from './helpers/activate.js';
-import { thrown } from './helpers/thrown.js';
+import { activate, assertBuilt, exchange, firstJson, fixture, knock, libraryEntry, thrown } from '../../../test/support/index.js';
 
 const pid = process.pid;
 function isOpen(fd: number): boolean {
@@ -190,7 +189,10 @@ describe('listenFds on process.env under systemd-socket-activate', () => {
   beforeAll(assertBuilt);
 
   it.each([[[]], [['keep']]])('reads once, removes the variables, and remembers the fds for the process (%j)', async (args) => {
-    const run = await activate((port) => ['-l', `127.0.0.1:${port}`, '--fdname=web'], ['node', fixture('fixture-listenfds.mjs'), ...args]);
+    const run = await activate(
+      (port) => ['-l', `127.0.0.1:${port}`, '--fdname=web'],
+      ['node', fixture('activation', 'listenfds.mjs'), ...args],
+    );
     try {
       await knock(run.port);
       const out = await firstJson(run.stdout);
@@ -210,7 +212,7 @@ describe('listenFds on process.env under systemd-socket-activate', () => {
   });
 
   it('two copies of the library in one process (ESM and CommonJS builds) see the same fds, adoptions and errors', async () => {
-    const run = await activate((port) => ['-l', `127.0.0.1:${port}`, '--fdname=web'], ['node', fixture('fixture-copies.mjs')]);
+    const run = await activate((port) => ['-l', `127.0.0.1:${port}`, '--fdname=web'], ['node', fixture('activation', 'copies.mjs')]);
     try {
       const reply = exchange({ port: run.port });
       const out = await firstJson(run.stdout);

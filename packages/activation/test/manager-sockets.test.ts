@@ -3,7 +3,7 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { fdInfo, holdSocket, type Notification, notify, receiveNotifications, whenReadable } from '../src/index.js';
 import { loadNative } from '../src/native.js';
-import { thrown } from './helpers/thrown.js';
+import { thrown } from '../../../test/support/index.js';
 
 function nextNotification(address: string): { next: () => Promise<Notification>; close: () => void } {
   const queue: Notification[] = [];

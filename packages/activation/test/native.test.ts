@@ -8,8 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadNative, nativeLoadError, type NativeBinding } from '../src/native.js';
-import { startReceiver } from './helpers/notify-receiver.js';
-import { skippedFor } from './helpers/system-tools.js';
+import { skippedFor, startReceiver } from '../../../test/support/index.js';
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const AF_INET = 2;
@@ -341,7 +340,7 @@ describe('other targets: arm64 and musl', () => {
         '-o',
         harness,
         `-I${path.join(packageRoot, 'native')}`,
-        path.join(packageRoot, 'test', 'helpers', 'sd_send_main.c'),
+        path.join(packageRoot, 'test', 'fixtures', 'sd_send_main.c'),
         path.join(packageRoot, 'native', 'sd_send.c'),
       ]);
       expect(execFileSync('readelf', ['-h', harness], { encoding: 'utf8' })).toMatch(/Machine:\s+AArch64/);

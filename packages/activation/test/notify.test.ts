@@ -6,10 +6,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SystemdError } from '../src/errors.js';
 import { notify } from '../src/notify.js';
-import { transpiledLibrary } from './helpers/notify-child.js';
-import { startReceiver, type Receiver } from './helpers/notify-receiver.js';
-import { thrown } from './helpers/thrown.js';
-import { missingTools } from './helpers/system-tools.js';
+import { missingTools, type Receiver, startReceiver, thrown, transpiledLibrary } from '../../../test/support/index.js';
 
 // Every test here talks to a real datagram receiver, a python3 program: without python3 they skip, naming it.
 const noPython = missingTools('python3');

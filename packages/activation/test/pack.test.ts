@@ -1,12 +1,10 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startReceiver, type Receiver } from './helpers/notify-receiver.js';
-import { missingTools, skippedFor } from './helpers/system-tools.js';
+import { activate, loopback, missingTools, type Receiver, request, skippedFor, startReceiver } from '../../../test/support/index.js';
 
 // The package as users get it: packed, installed into a fresh project with
 // install scripts off and no network, then checked by the ecosystem's package
@@ -208,45 +206,20 @@ describe.skipIf(reason !== '')(`packed @sdnode/activation${reason ? ` (skipped: 
        console.log(JSON.stringify(listening));
       `,
       );
-      let answer: string | undefined;
-      let output = '';
-      let log = '';
-      for (let attempt = 0; attempt < 10 && answer === undefined; attempt++) {
-        const port = 20000 + Math.floor(Math.random() * 3000);
-        const activator = spawn(
-          'systemd-socket-activate',
-          ['-l', `127.0.0.1:${port}`, '-E', `NOTIFY_SOCKET=${receiver.address}`, process.execPath, script],
-          { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] },
-        );
-        output = '';
-        log = '';
-        activator.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        activator.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
-        const exited = new Promise<void>((resolve) => activator.once('exit', () => resolve()));
-        let gone = false;
-        void exited.then(() => (gone = true));
-        try {
-          // Poll until systemd-socket-activate listens (bounded); the first connection starts node.
-          for (let i = 0; i < 200 && !gone && answer === undefined; i++) {
-            answer = await new Promise<string | undefined>((resolve) => {
-              const client = net.connect(port, '127.0.0.1');
-              let data = '';
-              client.on('data', (chunk) => (data += chunk.toString()));
-              client.on('end', () => resolve(data));
-              client.on('error', () => resolve(undefined));
-              client.setTimeout(30_000, () => {
-                client.destroy();
-                resolve(undefined);
-              });
-            });
-            if (answer === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
-          }
-          if (answer !== undefined) await exited;
-        } finally {
-          if (!gone) activator.kill('SIGKILL');
-        }
-        if (answer === undefined && !/Address already in use/.test(log)) break;
+      const activator = await activate(
+        (port) => [...loopback(port), '-E', `NOTIFY_SOCKET=${receiver.address}`],
+        [process.execPath, script],
+        { cwd: app },
+      );
+      let answer: string;
+      try {
+        answer = await request(activator.port, { timeoutMs: 30_000 }); // the first connection starts node
+        await activator.process.exited; // all its output read
+      } finally {
+        activator.kill();
       }
+      const log = activator.stderr();
+      const output = activator.stdout();
       expect(log).toMatch(/Execing/);
       expect(output).toBe('{"activated":true,"fd":3,"name":"unknown"}\n');
       expect(answer).toMatch(/^hello from \d+\n$/);

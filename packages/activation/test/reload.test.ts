@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { notify } from '../src/notify.js';
 import { onReload } from '../src/reload.js';
-import { startReceiver, type Receiver } from './helpers/notify-receiver.js';
-import { thrown } from './helpers/thrown.js';
+import { type Receiver, sleep, startReceiver, thrown } from '../../../test/support/index.js';
 
 // The test worker is a process of its own (pool: forks): it can signal itself.
 let receiver: Receiver;
@@ -29,13 +28,7 @@ async function text(): Promise<string> {
 /** Sends a marker and takes every datagram up to it: proves nothing else was sent. */
 async function restUntilMarker(): Promise<string[]> {
   notify.status('marker');
-  const seen: string[] = [];
-  for (let i = 0; i < 20; i++) {
-    const t = await text();
-    if (t === 'STATUS=marker\n') return seen;
-    seen.push(t);
-  }
-  throw new Error(`no marker after ${seen.length} datagrams`);
+  return (await receiver.until('STATUS=marker\n', 21)).slice(0, -1);
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -49,7 +42,7 @@ describe('onReload', () => {
     let calls = 0;
     unregister = onReload(async () => {
       calls++;
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
       return 'Serving with configuration 2';
     });
     const before = process.hrtime.bigint() / 1000n;
@@ -113,7 +106,7 @@ describe('onReload', () => {
     process.kill(process.pid, 'SIGHUP');
     expect(await text()).toMatch(/^RELOADING=1\n/);
     for (let i = 0; i < 3; i++) process.kill(process.pid, 'SIGHUP');
-    await new Promise((r) => setTimeout(r, 50)); // let the three signals arrive
+    await sleep(50); // let the three signals arrive
     gates[0]!.resolve();
     expect(await text()).toBe('READY=1\nSTATUS=reload 1\n');
     expect(await text()).toMatch(/^RELOADING=1\n/);

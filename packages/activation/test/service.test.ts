@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invocationId, isBooted, isBootedAt, underSystemd } from '../src/service-context.js';
-import { assertBuilt, firstJson, fixture, isRoot, start, tempDir } from './helpers/activate.js';
+import { assertBuilt, firstJson, fixture, isRoot, start, tempDir } from '../../../test/support/index.js';
 
 const ID = '0123456789abcdef0123456789abcdef';
 
@@ -56,7 +56,7 @@ describe('isBooted', () => {
   it.skipIf(!isRoot)('in a mount namespace with and without /run/systemd/system (unshare -m; needs root)', () => {
     assertBuilt();
     const script = (withMarker: boolean): string =>
-      `mount -t tmpfs tmpfs /run && ${withMarker ? 'mkdir -p /run/systemd/system && ' : ''}exec node ${JSON.stringify(fixture('fixture-service.mjs'))}`;
+      `mount -t tmpfs tmpfs /run && ${withMarker ? 'mkdir -p /run/systemd/system && ' : ''}exec node ${JSON.stringify(fixture('activation', 'service.mjs'))}`;
     for (const withMarker of [true, false]) {
       const result = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script(withMarker)], {
         encoding: 'utf8',
@@ -99,7 +99,7 @@ describe('underSystemd', () => {
       let r: ReturnType<typeof start> | undefined;
       try {
         r = start(
-          ['sh', '-c', `echo $$ > ${service}/cgroup.procs && exec node ${JSON.stringify(fixture('fixture-service.mjs'))} child`],
+          ['sh', '-c', `echo $$ > ${service}/cgroup.procs && exec node ${JSON.stringify(fixture('activation', 'service.mjs'))} child`],
           0,
           {
             INVOCATION_ID: ID,

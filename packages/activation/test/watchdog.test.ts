@@ -1,13 +1,10 @@
-import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SystemdError } from '../src/errors.js';
 import { notify } from '../src/notify.js';
 import { startWatchdog, watchdogTimeout } from '../src/watchdog.js';
-import { transpiledLibrary } from './helpers/notify-child.js';
-import { startReceiver, type Receiver } from './helpers/notify-receiver.js';
-import { missingTools } from './helpers/system-tools.js';
+import { missingTools, type Receiver, Running, sleep, startReceiver, transpiledLibrary } from '../../../test/support/index.js';
 
 // Every test here talks to a real datagram receiver, a python3 program: without python3 they skip, naming it.
 const noPython = missingTools('python3');
@@ -86,17 +83,6 @@ describe.skipIf(noPython)(`watchdog${noPython && ` (skipped: ${noPython})`}`, ()
       if (childLibrary) rmSync(childLibrary, { recursive: true, force: true });
     });
 
-    /** Datagrams up to and including the one whose text is `marker`. */
-    async function until(marker: string): Promise<string[]> {
-      const seen: string[] = [];
-      for (let i = 0; i < 1000; i++) {
-        const text = (await receiver.next()).data.toString();
-        seen.push(text);
-        if (text === marker) return seen;
-      }
-      throw new Error(`marker ${JSON.stringify(marker)} never arrived`);
-    }
-
     it('is undefined without a watchdog', () => {
       delete process.env.WATCHDOG_USEC;
       expect(startWatchdog()).toBeUndefined();
@@ -121,8 +107,8 @@ describe.skipIf(noPython)(`watchdog${noPython && ` (skipped: ${noPython})`}`, ()
       // Pings sent before stop() may still be queued: drain up to a marker, then
       // let several intervals pass; the next datagram must be the second marker.
       notify.status('stopped');
-      expect((await until('STATUS=stopped\n')).every((t) => t === 'WATCHDOG=1\n' || t === 'STATUS=stopped\n')).toBe(true);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await receiver.until('STATUS=stopped\n')).every((t) => t === 'WATCHDOG=1\n' || t === 'STATUS=stopped\n')).toBe(true);
+      await sleep(500);
       notify.status('still stopped');
       expect((await receiver.next()).data.toString()).toBe('STATUS=still stopped\n');
     });
@@ -148,24 +134,19 @@ describe.skipIf(noPython)(`watchdog${noPython && ` (skipped: ${noPython})`}`, ()
        setTimeout(() => console.log('done'), 350);
       `,
       );
-      const child = spawn(process.execPath, [script], {
+      const child = new Running(process.execPath, [script], {
         env: { ...process.env, NOTIFY_SOCKET: receiver.address, WATCHDOG_USEC: '200000' },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
-      let stdout = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      const exit = await new Promise<number | string>((resolve) => {
-        const timer = setTimeout(() => {
-          child.kill('SIGKILL');
-          resolve('still running after 60 s');
-        }, 60_000);
-        child.on('exit', (code, signal) => {
-          clearTimeout(timer);
-          resolve(code ?? String(signal));
-        });
-      });
+      const exit = await child.waitForExit(60_000).then(
+        ({ code, signal }) => code ?? String(signal),
+        async () => {
+          await child.stop();
+          return 'still running after 60 s';
+        },
+      );
       expect(exit).toBe(0);
-      expect(stdout).toBe('interval 100\ndone\n');
+      expect(child.stdout).toBe('interval 100\ndone\n');
       const ping = await receiver.next();
       expect(ping.data.toString()).toBe('WATCHDOG=1\n');
       expect(ping.pid).toBe(child.pid);

@@ -4,15 +4,21 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { daemon, fixture, REPO_ROOT, request, startSdnode, stopAll } from './helpers.js';
+import { becomes, daemonMain, fixture, loopback, REPO_ROOT, request, stopAll } from '../../../test/support/index.js';
+import { startSdnode } from './helpers.js';
 
 afterEach(stopAll);
 
-const loopback = (port: number): string[] => ['-l', `127.0.0.1:${port}`];
-
 describe('sdnode activate, default mode (one service holding the listening socket)', () => {
   it('starts the service at the first connection with LISTEN_PID = its own pid, LISTEN_FDS, LISTEN_FDNAMES and NOTIFY_SOCKET', async () => {
-    const sdnode = await startSdnode((port) => [...loopback(port), '--fdname', 'web', '--', process.execPath, fixture('show-env.mjs')]);
+    const sdnode = await startSdnode((port) => [
+      ...loopback(port),
+      '--fdname',
+      'web',
+      '--',
+      process.execPath,
+      fixture('cli', 'show-env.mjs'),
+    ]);
     const seen = JSON.parse(await request(sdnode.port)) as Record<string, string | number>;
     const start = await sdnode.waitForEvent((e) => e.event === 'start');
     expect(seen).toMatchObject({ pid: start.pid, LISTEN_PID: String(start.pid), LISTEN_FDS: '1', LISTEN_FDNAMES: 'web' });
@@ -20,7 +26,13 @@ describe('sdnode activate, default mode (one service holding the listening socke
   });
 
   it('socket-service: answers the first connection, READY and STATUS are shown, and after its idle exit the next connection starts it again', async () => {
-    const sdnode = await startSdnode((port) => [...loopback(port), '--', process.execPath, daemon('socket-service'), '--idle-timeout=1']);
+    const sdnode = await startSdnode((port) => [
+      ...loopback(port),
+      '--',
+      process.execPath,
+      daemonMain('socket-service'),
+      '--idle-timeout=1',
+    ]);
     expect(await request(sdnode.port)).toBe('This is a test\n');
     const ready = await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.READY === '1');
     expect(ready.fields?.STATUS).toBe('Serving on activated socket');
@@ -35,7 +47,7 @@ describe('sdnode activate, default mode (one service holding the listening socke
   });
 
   it('SIGTERM stops the service gracefully and sdnode exits with its status', async () => {
-    const sdnode = await startSdnode((port) => [...loopback(port), '--', process.execPath, daemon('socket-service')]);
+    const sdnode = await startSdnode((port) => [...loopback(port), '--', process.execPath, daemonMain('socket-service')]);
     expect(await request(sdnode.port)).toBe('This is a test\n');
     await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.READY === '1');
     sdnode.signal('SIGTERM');
@@ -47,7 +59,7 @@ describe('sdnode activate, default mode (one service holding the listening socke
 
 describe('sdnode activate --datagram', () => {
   it('the first datagram starts the service, which reads it from the socket (nothing was read in sdnode)', async () => {
-    const sdnode = await startSdnode((port) => [...loopback(port), '--datagram', '--', process.execPath, fixture('udp-echo.mjs')]);
+    const sdnode = await startSdnode((port) => [...loopback(port), '--datagram', '--', process.execPath, fixture('cli', 'udp-echo.mjs')]);
     const client = dgram.createSocket('udp4');
     try {
       const reply = new Promise<string>((resolve) => client.once('message', (message) => resolve(String(message))));
@@ -63,9 +75,15 @@ describe('sdnode activate --datagram', () => {
 
 describe('sdnode activate --accept', () => {
   it('socket-service-accepted: one service per connection, on fd 3', async () => {
-    const sdnode = await startSdnode((port) => [...loopback(port), '--accept', '--', process.execPath, daemon('socket-service-accepted')]);
-    expect(await request(sdnode.port, 'x')).toBe('This socket was already accepted\n');
-    expect(await request(sdnode.port, 'y')).toBe('This socket was already accepted\n');
+    const sdnode = await startSdnode((port) => [
+      ...loopback(port),
+      '--accept',
+      '--',
+      process.execPath,
+      daemonMain('socket-service-accepted'),
+    ]);
+    expect(await request(sdnode.port, { send: 'x' })).toBe('This socket was already accepted\n');
+    expect(await request(sdnode.port, { send: 'y' })).toBe('This socket was already accepted\n');
     const starts = sdnode.events().filter((e) => e.event === 'start');
     expect(starts).toHaveLength(2);
     expect(starts[0]?.pid).not.toBe(starts[1]?.pid);
@@ -74,8 +92,15 @@ describe('sdnode activate --accept', () => {
 
   it('socket-service-inet with --inetd (and --inet, its abbreviation): the connection on fds 0 and 1', async () => {
     for (const option of ['--inetd', '--inet']) {
-      const sdnode = await startSdnode((port) => [...loopback(port), '-a', option, '--', process.execPath, daemon('socket-service-inet')]);
-      expect(await request(sdnode.port, 'x')).toBe('This socket was passed on stdin/stdout\n');
+      const sdnode = await startSdnode((port) => [
+        ...loopback(port),
+        '-a',
+        option,
+        '--',
+        process.execPath,
+        daemonMain('socket-service-inet'),
+      ]);
+      expect(await request(sdnode.port, { send: 'x' })).toBe('This socket was passed on stdin/stdout\n');
       await sdnode.stop();
     }
   });
@@ -89,7 +114,7 @@ describe('sdnode activate as the manager', () => {
       '1',
       '--',
       process.execPath,
-      fixture('no-watchdog-pings.mjs'),
+      fixture('cli', 'no-watchdog-pings.mjs'),
     ]);
     const first = Number(await request(sdnode.port));
     const ready = await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.READY === '1');
@@ -103,7 +128,7 @@ describe('sdnode activate as the manager', () => {
   });
 
   it('BARRIER=1 is released (its fd closed), and SIGHUP to sdnode reaches the service as a reload', async () => {
-    const sdnode = await startSdnode((port) => [...loopback(port), '--', process.execPath, fixture('barrier-reload.mjs')]);
+    const sdnode = await startSdnode((port) => [...loopback(port), '--', process.execPath, fixture('cli', 'barrier-reload.mjs')]);
     const pid = Number(await request(sdnode.port));
     const barrier = await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.BARRIER === '1');
     expect(barrier).toMatchObject({ pid, fds: 1 });
@@ -136,7 +161,7 @@ describe('sdnode activate as the manager', () => {
       const replies: string[] = [];
       client.on('data', (chunk: string) => replies.push(chunk));
       const reply = async (): Promise<string> => {
-        for (let i = 0; i < 200 && replies.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+        await becomes(() => replies.length > 0, 10_000);
         return replies.shift() ?? '(no reply in 10 s)';
       };
       client.write('one');
@@ -164,7 +189,7 @@ describe('sdnode activate as the manager', () => {
     const trigger = path.join(dir, 'trigger');
     fs.writeFileSync(trigger, '0');
     try {
-      const sdnode = await startSdnode((port) => [...loopback(port), '--watch', dir, '--', process.execPath, daemon('socket-service')]);
+      const sdnode = await startSdnode((port) => [...loopback(port), '--watch', dir, '--', process.execPath, daemonMain('socket-service')]);
       // The storm runs until both restarts are over (the third instance is ready), at most 3000 connections.
       const limit = 3000;
       const concurrency = 8;

@@ -1,14 +1,11 @@
+// What only the CLI's tests need: the running `sdnode activate` and its --json events. Everything
+// else (processes, ports, clients, waits) comes from the shared test/support.
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { REPO_ROOT, Running, randomPort } from '../../../test/helpers/processes.js';
-
-export { REPO_ROOT, stopAll } from '../../../test/helpers/processes.js';
+import { REPO_ROOT, Running, randomPort } from '../../../test/support/index.js';
 
 /** The built CLI (the test runs it as a user would, through node). */
 export const SDNODE = path.join(REPO_ROOT, 'packages/cli/dist/main.js');
-export const fixture = (name: string): string => path.join(REPO_ROOT, 'packages/cli/test/fixtures', name);
-export const daemon = (name: string): string => path.join(REPO_ROOT, 'packages', name, 'dist/main.js');
 
 /** One --json event line of sdnode's stderr. */
 export interface Event {
@@ -58,23 +55,4 @@ export async function startSdnode(args: (port: number) => string[]): Promise<Sdn
     await sdnode.stop();
     if (!/EADDRINUSE/.test(sdnode.stderr) || attempt >= 5) throw new Error(`sdnode did not start: ${sdnode.stderr}`);
   }
-}
-
-/** Connects, sends `send` (if any), and resolves with all the server wrote until it closed. */
-export function request(port: number, send?: string, timeoutMs = 20_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let received = '';
-    const socket = net.connect(port, '127.0.0.1', () => {
-      if (send !== undefined) socket.write(send);
-    });
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      received += chunk;
-    });
-    socket.setTimeout(timeoutMs, () =>
-      socket.destroy(new Error(`no end of reply within ${timeoutMs} ms (got ${JSON.stringify(received)})`)),
-    );
-    socket.on('error', reject);
-    socket.on('close', () => resolve(received));
-  });
 }

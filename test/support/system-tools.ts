@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestRunner } from 'vitest';
 
-const LIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../scripts/system-packages.txt');
+const LIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../scripts/system-packages.txt');
 
 /** Each tool (command or file) → its Debian package. */
 const packageOf = new Map(

@@ -1,10 +1,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
-
-const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+import { createRequire } from 'node:module';
+import { ACTIVATION_ROOT as packageRoot } from './paths.js';
 
 /**
  * A plain-JS copy of some library modules and of the modules they import
@@ -12,6 +10,8 @@ const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
  * process can import. Returns <dir>; the caller removes it.
  */
 export function transpiledLibrary(modules: string[]): string {
+  // Loaded here, not at import: most test files import this module and never need the compiler.
+  const ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
   const dir = mkdtempSync(path.join(tmpdir(), 'sdnode-child-'));
   mkdirSync(path.join(dir, 'src'));
   writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}\n');

@@ -1,4 +1,4 @@
-import { startReceiver, type Receiver } from '../../packages/activation/test/helpers/notify-receiver.js';
+import { startReceiver, type Receiver } from './notify-receiver.js';
 
 /**
  * A real NOTIFY_SOCKET for the daemon tests: the library tests' receiver (an AF_UNIX datagram socket

@@ -41,6 +41,10 @@ export interface Receiver {
   next(timeoutMs?: number): Promise<Datagram>;
   /** the next JSON line of --drain mode */
   nextLine(timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Takes datagrams up to and including the one whose bytes are `marker`, and returns them as text. */
+  until(marker: string, limit?: number): Promise<string[]>;
+  /** The datagrams that have arrived and were not taken yet, without waiting. */
+  arrived(): Datagram[];
   /** Starts reading (a receiver started with `--stalled`). */
   resume(): void;
   stop(): Promise<void>;
@@ -89,14 +93,27 @@ export async function startReceiver(options: { abstract?: boolean; args?: string
   const ready = await nextLine(15_000);
   if (ready.ready !== address) throw new Error(`unexpected first line ${JSON.stringify(ready)}`);
 
+  const datagram = (line: Record<string, unknown>): Datagram => ({
+    ...(line as unknown as Datagram),
+    data: Buffer.from(line.data as string, 'base64'),
+  });
   return {
     address,
     pid: child.pid!,
     nextLine,
     async next(timeoutMs) {
-      const line = await nextLine(timeoutMs);
-      return { ...(line as unknown as Datagram), data: Buffer.from(line.data as string, 'base64') };
+      return datagram(await nextLine(timeoutMs));
     },
+    async until(marker, limit = 1000) {
+      const seen: string[] = [];
+      while (seen.length < limit) {
+        const text = datagram(await nextLine()).data.toString('utf8');
+        seen.push(text);
+        if (text === marker) return seen;
+      }
+      throw new Error(`marker ${JSON.stringify(marker)} not among ${limit} datagrams: ${JSON.stringify(seen)}`);
+    },
+    arrived: () => lines.map(datagram),
     resume() {
       child.kill('SIGUSR2');
     },

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { SystemdError } from '../../src/errors.js';
+import { SystemdError } from '../../packages/activation/src/errors.js';
 
 /** The SystemdError a call throws (fails the test when it throws something else, or nothing). */
 export function thrown(call: () => unknown): SystemdError {

@@ -1,15 +1,4 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** Tests pick their ports at random from this range and retry on EADDRINUSE. */
-export const PORT_RANGE = { first: 26000, last: 28999 } as const;
-
-export function randomPort(): number {
-  return PORT_RANGE.first + Math.floor(Math.random() * (PORT_RANGE.last - PORT_RANGE.first + 1));
-}
 
 /**
  * The test runner's environment without what would change how the daemons behave: a runner that
@@ -77,12 +66,12 @@ export class Running {
 
   /** Resolves once stderr matches (true), or the process has exited without it (false); bounded by timeoutMs. */
   waitForStderr(pattern: RegExp, timeoutMs = 20_000): Promise<boolean> {
-    return this.#waitFor(() => pattern.test(this.stderr), timeoutMs);
+    return this.waitForOutput(() => pattern.test(this.stderr), timeoutMs);
   }
 
   /** Resolves with the exit, or rejects after timeoutMs (the process is then left to stop()). */
   async waitForExit(timeoutMs = 20_000): Promise<Exit> {
-    if (!(await this.#waitFor(() => false, timeoutMs)) && this.exit === undefined) {
+    if (!(await this.waitForOutput(() => false, timeoutMs)) && this.exit === undefined) {
       throw new Error(`pid ${this.pid} still running after ${timeoutMs} ms; stderr:\n${this.stderr}`);
     }
     return this.exited;
@@ -113,7 +102,11 @@ export class Running {
     for (const waiter of this.#waiters) waiter();
   }
 
-  #waitFor(done: () => boolean, timeoutMs: number): Promise<boolean> {
+  /**
+   * Resolves once `done()` holds (true), or the process has exited without it (false); bounded by
+   * timeoutMs. `done` is checked whenever output arrives, not polled.
+   */
+  waitForOutput(done: () => boolean, timeoutMs = 20_000): Promise<boolean> {
     return new Promise((resolve) => {
       const check = (): void => {
         if (done() || this.exit !== undefined) finish(done());

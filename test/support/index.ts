@@ -1,0 +1,16 @@
+// The tests' one support module (as go-systemd's common_test.go): every test file imports from here.
+// One concept a file; fixtures (the programs tests run) live in packages/*/test/fixtures.
+export * from './activate.js';
+export * from './client.js';
+export * from './launch.js';
+export * from './notify-lines.js';
+export * from './notify-receiver.js';
+export * from './output.js';
+export * from './paths.js';
+export * from './ports.js';
+export * from './processes.js';
+export * from './system-tools.js';
+export * from './thrown.js';
+export * from './transpiled-library.js';
+export * from './trickler.js';
+export * from './wait.js';
