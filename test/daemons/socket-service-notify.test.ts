@@ -1,8 +1,7 @@
 // Mode 1 against notify receivers that misbehave: missing, vanishing after READY, not reading.
 // Whatever the receiver does, the daemon keeps serving and still stops on SIGTERM.
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { activate, daemonMain, launch, loopback, request, startReceiver, stopAll } from '../support/index.js';
+import { activate, daemonMain, HeldConnection, launch, loopback, request, startReceiver, stopAll, waitFor } from '../support/index.js';
 
 const MESSAGE = 'This is a test\n';
 
@@ -10,20 +9,6 @@ afterEach(stopAll);
 
 function notifyWarnings(stderr: string): string[] {
   return stderr.split('\n').filter((line) => line.includes('[SDNODE_NOTIFY]'));
-}
-
-/** A client that reads the whole reply but keeps its side open: the daemon counts it open until we end it. */
-async function heldConnection(port: number): Promise<net.Socket> {
-  const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-  let received = '';
-  socket.setEncoding('utf8');
-  socket.on('data', (chunk: string) => (received += chunk));
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.once('end', () => resolve());
-  });
-  expect(received).toBe(MESSAGE);
-  return socket;
 }
 
 describe('socket-service and its notify receiver', () => {
@@ -62,7 +47,10 @@ describe('socket-service and its notify receiver', () => {
       const { process: daemon, port } = await launch('socket-service', { env: { NOTIFY_SOCKET: receiver.address } });
       // Far more notifications than the receiver's queue holds (net.unix.max_dgram_qlen, 10 here).
       for (let i = 0; i < 30; i++) expect(await request(port)).toBe(MESSAGE);
-      const held = await heldConnection(port);
+      // Reads the whole reply but keeps its side open: the daemon counts it open until we end it.
+      const held = await HeldConnection.open(port);
+      await waitFor('the whole reply', () => held.ended || held.error);
+      expect(held.data).toBe(MESSAGE);
       daemon.signal('SIGTERM');
       expect(await daemon.waitForStderr(/socket-service: SIGTERM: no longer accepting, finishing 1 open connection$/m)).toBe(true);
       expect(daemon.alive).toBe(true);
@@ -76,7 +64,7 @@ describe('socket-service and its notify receiver', () => {
       expect(texts.length).toBeLessThan(31);
       expect(texts.at(-1)).toBe('STOPPING=1\nSTATUS=SIGTERM: no longer accepting, finishing 1 open connection\n');
 
-      held.end();
+      held.close();
       expect(await daemon.waitForExit()).toEqual({ code: 0, signal: null });
       expect(notifyWarnings(daemon.stderr)).toEqual([]);
     } finally {

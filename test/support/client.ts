@@ -24,13 +24,29 @@ export function exchange(target: Target, data: Buffer | string = '', timeoutMs =
     socket.on('connect', () => socket.end(data));
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('end', () => resolve(Buffer.concat(chunks)));
-    socket.on('error', reject);
+    socket.on('error', (error) => reject(Object.assign(error, { received: Buffer.concat(chunks) })));
   });
 }
 
 /** `exchange()` as text: everything the server sends until it closes. */
 export async function request(target: Target, options: { send?: string; timeoutMs?: number } = {}): Promise<string> {
   return (await exchange(target, options.send ?? '', options.timeoutMs)).toString('utf8');
+}
+
+export interface Answer {
+  data: string;
+  /** The error code (ECONNREFUSED, ECONNRESET…) or message, when the connection did not end cleanly. */
+  error?: string;
+}
+
+/** `request()` that never rejects, for storms that count outcomes: what arrived, and what went wrong. */
+export async function fetchAnswer(target: Target, timeoutMs = 30_000): Promise<Answer> {
+  try {
+    return { data: await request(target, { timeoutMs }) };
+  } catch (error) {
+    const failed = error as NodeJS.ErrnoException & { received?: Buffer };
+    return { data: failed.received?.toString('utf8') ?? '', error: failed.code ?? failed.message };
+  }
 }
 
 /** A connected socket (paused with `paused`: it reads nothing until the test says so). */

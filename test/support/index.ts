@@ -2,6 +2,7 @@
 // One concept a file; fixtures (the programs tests run) live in packages/*/test/fixtures.
 export * from './activate.js';
 export * from './client.js';
+export * from './held-connection.js';
 export * from './launch.js';
 export * from './notify-lines.js';
 export * from './notify-receiver.js';

@@ -3,8 +3,7 @@
 // connection instead of starting one more Node.js process, and the service serves normally after.
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchAnswer } from './clients.js';
-import { sleep, waitFor } from '../support/index.js';
+import { fetchAnswer, sleep, waitFor } from '../support/index.js';
 import { Bed, skipReason } from './harness.js';
 
 const reason = skipReason();

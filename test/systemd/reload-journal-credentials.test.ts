@@ -3,8 +3,7 @@
 // the native protocol's edge cases (bytes, line breaks, an entry too large for a datagram) through
 // the real journald, and LoadCredential=/SetCredential= on a DynamicUser= service.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchAnswer } from './clients.js';
-import { waitFor } from '../support/index.js';
+import { fetchAnswer, waitFor } from '../support/index.js';
 import { Bed, REPO_IN_BED, skipReason } from './harness.js';
 
 const reason = skipReason();

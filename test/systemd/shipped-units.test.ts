@@ -2,8 +2,8 @@
 // systemd manager: the three activation modes, notify and watchdog, restarts without losing a
 // connection, graceful stop, idle exit, and the hardening the units ship with.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { fetchAnswer, HeldConnection, storm } from './clients.js';
-import { sleep, waitFor } from '../support/index.js';
+import { storm } from './storm.js';
+import { fetchAnswer, HeldConnection, sleep, waitFor } from '../support/index.js';
 import { Bed, skipReason } from './harness.js';
 
 const reason = skipReason();

@@ -4,8 +4,7 @@
 // the blocks that change what runs, the state they promise (ports, processes, unit files).
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchAnswer } from './clients.js';
-import { waitFor } from '../support/index.js';
+import { fetchAnswer, waitFor } from '../support/index.js';
 import { Bed, REPO_IN_BED, skipReason, type ExecResult } from './harness.js';
 import { linkHostAlternatives } from './host-alternatives.js';
 import { deployBlocks, normalize, readOnly, withoutSudo, type DeployBlock } from './readme-blocks.js';

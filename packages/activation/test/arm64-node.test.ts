@@ -2,13 +2,12 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { missingTools, startReceiver } from '../../../test/support/index.js';
+import { ACTIVATION_ROOT, missingTools, startReceiver } from '../../../test/support/index.js';
 
 // The arm64 prebuilt, loaded by a real arm64 node under qemu-aarch64: the package's own
 // loader picks prebuilds/linux-arm64 and the addon talks to a receiver on this machine.
-const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const packageRoot = ACTIVATION_ROOT;
 const arm64Node = process.env.SDNODE_TEST_ARM64_NODE ?? '';
 // The arm64 prebuilt needs its compiler; the arm64 node, qemu and the arm64 C++ runtime.
 const tools = missingTools('aarch64-linux-gnu-gcc', 'qemu-aarch64', '/usr/aarch64-linux-gnu/lib/libstdc++.so.6');

@@ -4,13 +4,12 @@ import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, write
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadNative, nativeLoadError, type NativeBinding } from '../src/native.js';
-import { skippedFor, startReceiver } from '../../../test/support/index.js';
+import { ACTIVATION_ROOT, skippedFor, startReceiver } from '../../../test/support/index.js';
 
-const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const packageRoot = ACTIVATION_ROOT;
 const AF_INET = 2;
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;

@@ -2,16 +2,25 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activate, loopback, missingTools, type Receiver, request, skippedFor, startReceiver } from '../../../test/support/index.js';
+import {
+  activate,
+  ACTIVATION_ROOT,
+  loopback,
+  missingTools,
+  type Receiver,
+  REPO_ROOT,
+  request,
+  skippedFor,
+  startReceiver,
+} from '../../../test/support/index.js';
 
 // The package as users get it: packed, installed into a fresh project with
 // install scripts off and no network, then checked by the ecosystem's package
 // linters and imported from ESM, CommonJS and TypeScript.
 
-const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const repoRoot = path.resolve(packageRoot, '../..');
+const packageRoot = ACTIVATION_ROOT;
+const repoRoot = REPO_ROOT;
 const work = mkdtempSync(path.join(tmpdir(), 'sdnode-pack-'));
 const app = path.join(work, 'app');
 let tarball: string;

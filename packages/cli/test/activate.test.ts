@@ -9,16 +9,12 @@ import { startSdnode } from './helpers.js';
 
 afterEach(stopAll);
 
+/** sdnode's command line after its options: the service, run by this node. */
+const service = (program: string, ...args: string[]): string[] => ['--', process.execPath, program, ...args];
+
 describe('sdnode activate, default mode (one service holding the listening socket)', () => {
   it('starts the service at the first connection with LISTEN_PID = its own pid, LISTEN_FDS, LISTEN_FDNAMES and NOTIFY_SOCKET', async () => {
-    const sdnode = await startSdnode((port) => [
-      ...loopback(port),
-      '--fdname',
-      'web',
-      '--',
-      process.execPath,
-      fixture('cli', 'show-env.mjs'),
-    ]);
+    const sdnode = await startSdnode((port) => [...loopback(port), '--fdname', 'web', ...service(fixture('cli', 'show-env.mjs'))]);
     const seen = JSON.parse(await request(sdnode.port)) as Record<string, string | number>;
     const start = await sdnode.waitForEvent((e) => e.event === 'start');
     expect(seen).toMatchObject({ pid: start.pid, LISTEN_PID: String(start.pid), LISTEN_FDS: '1', LISTEN_FDNAMES: 'web' });
@@ -26,13 +22,7 @@ describe('sdnode activate, default mode (one service holding the listening socke
   });
 
   it('socket-service: answers the first connection, READY and STATUS are shown, and after its idle exit the next connection starts it again', async () => {
-    const sdnode = await startSdnode((port) => [
-      ...loopback(port),
-      '--',
-      process.execPath,
-      daemonMain('socket-service'),
-      '--idle-timeout=1',
-    ]);
+    const sdnode = await startSdnode((port) => [...loopback(port), ...service(daemonMain('socket-service'), '--idle-timeout=1')]);
     expect(await request(sdnode.port)).toBe('This is a test\n');
     const ready = await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.READY === '1');
     expect(ready.fields?.STATUS).toBe('Serving on activated socket');
@@ -47,7 +37,7 @@ describe('sdnode activate, default mode (one service holding the listening socke
   });
 
   it('SIGTERM stops the service gracefully and sdnode exits with its status', async () => {
-    const sdnode = await startSdnode((port) => [...loopback(port), '--', process.execPath, daemonMain('socket-service')]);
+    const sdnode = await startSdnode((port) => [...loopback(port), ...service(daemonMain('socket-service'))]);
     expect(await request(sdnode.port)).toBe('This is a test\n');
     await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.READY === '1');
     sdnode.signal('SIGTERM');
@@ -59,7 +49,7 @@ describe('sdnode activate, default mode (one service holding the listening socke
 
 describe('sdnode activate --datagram', () => {
   it('the first datagram starts the service, which reads it from the socket (nothing was read in sdnode)', async () => {
-    const sdnode = await startSdnode((port) => [...loopback(port), '--datagram', '--', process.execPath, fixture('cli', 'udp-echo.mjs')]);
+    const sdnode = await startSdnode((port) => [...loopback(port), '--datagram', ...service(fixture('cli', 'udp-echo.mjs'))]);
     const client = dgram.createSocket('udp4');
     try {
       const reply = new Promise<string>((resolve) => client.once('message', (message) => resolve(String(message))));
@@ -75,13 +65,7 @@ describe('sdnode activate --datagram', () => {
 
 describe('sdnode activate --accept', () => {
   it('socket-service-accepted: one service per connection, on fd 3', async () => {
-    const sdnode = await startSdnode((port) => [
-      ...loopback(port),
-      '--accept',
-      '--',
-      process.execPath,
-      daemonMain('socket-service-accepted'),
-    ]);
+    const sdnode = await startSdnode((port) => [...loopback(port), '--accept', ...service(daemonMain('socket-service-accepted'))]);
     expect(await request(sdnode.port, { send: 'x' })).toBe('This socket was already accepted\n');
     expect(await request(sdnode.port, { send: 'y' })).toBe('This socket was already accepted\n');
     const starts = sdnode.events().filter((e) => e.event === 'start');
@@ -92,14 +76,7 @@ describe('sdnode activate --accept', () => {
 
   it('socket-service-inet with --inetd (and --inet, its abbreviation): the connection on fds 0 and 1', async () => {
     for (const option of ['--inetd', '--inet']) {
-      const sdnode = await startSdnode((port) => [
-        ...loopback(port),
-        '-a',
-        option,
-        '--',
-        process.execPath,
-        daemonMain('socket-service-inet'),
-      ]);
+      const sdnode = await startSdnode((port) => [...loopback(port), '-a', option, ...service(daemonMain('socket-service-inet'))]);
       expect(await request(sdnode.port, { send: 'x' })).toBe('This socket was passed on stdin/stdout\n');
       await sdnode.stop();
     }
@@ -108,14 +85,7 @@ describe('sdnode activate --accept', () => {
 
 describe('sdnode activate as the manager', () => {
   it('--watchdog: a service that sends no WATCHDOG=1 is killed and started again, with WATCHDOG_USEC and WATCHDOG_PID set', async () => {
-    const sdnode = await startSdnode((port) => [
-      ...loopback(port),
-      '--watchdog',
-      '1',
-      '--',
-      process.execPath,
-      fixture('cli', 'no-watchdog-pings.mjs'),
-    ]);
+    const sdnode = await startSdnode((port) => [...loopback(port), '--watchdog', '1', ...service(fixture('cli', 'no-watchdog-pings.mjs'))]);
     const first = Number(await request(sdnode.port));
     const ready = await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.READY === '1');
     expect(ready.fields?.STATUS).toBe(`WATCHDOG_USEC=1000000 WATCHDOG_PID=${first} pid=${first}`);
@@ -128,7 +98,7 @@ describe('sdnode activate as the manager', () => {
   });
 
   it('BARRIER=1 is released (its fd closed), and SIGHUP to sdnode reaches the service as a reload', async () => {
-    const sdnode = await startSdnode((port) => [...loopback(port), '--', process.execPath, fixture('cli', 'barrier-reload.mjs')]);
+    const sdnode = await startSdnode((port) => [...loopback(port), ...service(fixture('cli', 'barrier-reload.mjs'))]);
     const pid = Number(await request(sdnode.port));
     const barrier = await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.BARRIER === '1');
     expect(barrier).toMatchObject({ pid, fds: 1 });
@@ -146,16 +116,7 @@ describe('sdnode activate as the manager', () => {
     fs.writeFileSync(trigger, '1');
     try {
       const server = path.join(REPO_ROOT, 'examples/fd-store-handover/server.mjs');
-      const sdnode = await startSdnode((port) => [
-        ...loopback(port),
-        '--fdname',
-        'listener',
-        '--watch',
-        trigger,
-        '--',
-        process.execPath,
-        server,
-      ]);
+      const sdnode = await startSdnode((port) => [...loopback(port), '--fdname', 'listener', '--watch', trigger, ...service(server)]);
       const client = net.connect(sdnode.port, '127.0.0.1');
       client.setEncoding('utf8');
       const replies: string[] = [];
@@ -189,7 +150,7 @@ describe('sdnode activate as the manager', () => {
     const trigger = path.join(dir, 'trigger');
     fs.writeFileSync(trigger, '0');
     try {
-      const sdnode = await startSdnode((port) => [...loopback(port), '--watch', dir, '--', process.execPath, daemonMain('socket-service')]);
+      const sdnode = await startSdnode((port) => [...loopback(port), '--watch', dir, ...service(daemonMain('socket-service'))]);
       // The storm runs until both restarts are over (the third instance is ready), at most 3000 connections.
       const limit = 3000;
       const concurrency = 8;
