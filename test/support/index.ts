@@ -1,5 +1,8 @@
 // The tests' one support module (as go-systemd's common_test.go): every test file imports from here.
 // One concept a file; fixtures (the programs tests run) live in packages/*/test/fixtures.
+// What stays elsewhere is specific to one group of tests and built on this module: the running
+// `sdnode activate` and its events (packages/cli/test/helpers.ts), and the systemd test bed with its
+// port locks, storm and README blocks (test/systemd/).
 export * from './activate.js';
 export * from './client.js';
 export * from './held-connection.js';

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { requireTools } from './system-tools.js';
+import { Wakeups } from './wait.js';
 
 export const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'notify-receiver.py');
@@ -62,32 +63,21 @@ export async function startReceiver(options: { abstract?: boolean; args?: string
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines: Record<string, unknown>[] = [];
-  const waiters: (() => void)[] = [];
+  const arrivals = new Wakeups();
   let exited = false;
   createInterface({ input: child.stdout! }).on('line', (line) => {
     lines.push(JSON.parse(line) as Record<string, unknown>);
-    for (const wake of waiters.splice(0)) wake();
+    arrivals.wake();
   });
   child.on('exit', () => {
     exited = true;
-    for (const wake of waiters.splice(0)) wake();
+    arrivals.wake();
   });
 
   async function nextLine(timeoutMs = 10_000): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + timeoutMs;
-    while (lines.length === 0) {
-      if (exited) throw new Error('notify-receiver.py exited');
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no datagram within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    return lines.shift()!;
+    await arrivals.until(() => lines.length > 0 || exited, timeoutMs);
+    if (lines.length > 0) return lines.shift()!;
+    throw new Error(exited ? 'notify-receiver.py exited' : `no datagram within ${timeoutMs} ms`);
   }
 
   const ready = await nextLine(15_000);

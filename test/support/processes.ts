@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { Wakeups } from './wait.js';
 
 /**
  * The test runner's environment without what would change how the daemons behave: a runner that
@@ -34,7 +35,7 @@ export class Running {
   stderr = '';
   exit: Exit | undefined;
   readonly exited: Promise<Exit>;
-  readonly #waiters = new Set<() => void>();
+  readonly #output = new Wakeups();
 
   constructor(command: string, args: string[], options: SpawnOptions = {}) {
     this.child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv(), ...options });
@@ -43,7 +44,7 @@ export class Running {
     this.exited = new Promise((resolve) => {
       this.child.on('close', (code, signal) => {
         this.exit = { code, signal };
-        this.#notify();
+        this.#output.wake();
         resolve(this.exit);
       });
     });
@@ -93,33 +94,18 @@ export class Running {
     }
   }
 
-  #append(stream: 'stdout' | 'stderr', chunk: string): void {
-    this[stream] += chunk;
-    this.#notify();
-  }
-
-  #notify(): void {
-    for (const waiter of this.#waiters) waiter();
-  }
-
   /**
    * Resolves once `done()` holds (true), or the process has exited without it (false); bounded by
    * timeoutMs. `done` is checked whenever output arrives, not polled.
    */
-  waitForOutput(done: () => boolean, timeoutMs = 20_000): Promise<boolean> {
-    return new Promise((resolve) => {
-      const check = (): void => {
-        if (done() || this.exit !== undefined) finish(done());
-      };
-      const finish = (result: boolean): void => {
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-        resolve(result);
-      };
-      const timer = setTimeout(() => finish(false), timeoutMs);
-      this.#waiters.add(check);
-      check();
-    });
+  async waitForOutput(done: () => boolean, timeoutMs = 20_000): Promise<boolean> {
+    await this.#output.until(() => done() || this.exit !== undefined, timeoutMs);
+    return done();
+  }
+
+  #append(stream: 'stdout' | 'stderr', chunk: string): void {
+    this[stream] += chunk;
+    this.#output.wake();
   }
 }
 

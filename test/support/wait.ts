@@ -36,3 +36,32 @@ export async function waitFor<T>(
 export function becomes(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<boolean> {
   return waitFor('', check, timeoutMs).catch(() => false);
 }
+
+/**
+ * Waits woken by events instead of polling: the handlers that change what a condition tests call
+ * `wake()`, and `until()` re-checks at once (a queue of datagrams, a process's output).
+ */
+export class Wakeups {
+  readonly #waiters = new Set<() => void>();
+
+  wake(): void {
+    for (const waiter of [...this.#waiters]) waiter();
+  }
+
+  /** True once `done()` holds, checked now and at every wake(); false when `timeoutMs` passes first. */
+  until(done: () => boolean, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const finish = (result: boolean): void => {
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        resolve(result);
+      };
+      const check = (): void => {
+        if (done()) finish(true);
+      };
+      const timer = setTimeout(() => finish(done()), timeoutMs);
+      this.#waiters.add(check);
+      check();
+    });
+  }
+}

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, waitFor } from '../support/index.js';
+import { REPO_ROOT, waitFor, Wakeups } from '../support/index.js';
 import { Bed, REPO_IN_BED, skipReason } from './harness.js';
 
 const reason = skipReason();
@@ -17,17 +17,17 @@ const SERVICE = 'fd-store-handover.service';
 /** A line-at-a-time client: send a line, get the daemon's answer. */
 class Client {
   private buffered = '';
-  private waiting: (() => void) | undefined;
+  private readonly arrivals = new Wakeups();
   closed = false;
   private constructor(private readonly socket: net.Socket) {
     socket.setEncoding('utf8');
     socket.on('data', (d: string) => {
       this.buffered += d;
-      this.waiting?.();
+      this.arrivals.wake();
     });
     socket.on('close', () => {
       this.closed = true;
-      this.waiting?.();
+      this.arrivals.wake();
     });
     socket.on('error', () => {});
   }
@@ -41,14 +41,9 @@ class Client {
 
   async ask(line: string, timeoutMs = 15_000): Promise<string> {
     this.socket.write(`${line}\n`);
-    const deadline = Date.now() + timeoutMs;
-    while (!this.buffered.includes('\n')) {
-      if (this.closed) throw new Error(`connection closed; got ${JSON.stringify(this.buffered)}`);
-      if (Date.now() > deadline) throw new Error(`no answer to ${line}; got ${JSON.stringify(this.buffered)}`);
-      await new Promise<void>((resolve) => {
-        this.waiting = resolve;
-        setTimeout(resolve, 200);
-      });
+    await this.arrivals.until(() => this.buffered.includes('\n') || this.closed, timeoutMs);
+    if (!this.buffered.includes('\n')) {
+      throw new Error(`${this.closed ? 'connection closed' : `no answer to ${line}`}; got ${JSON.stringify(this.buffered)}`);
     }
     const answer = this.buffered.slice(0, this.buffered.indexOf('\n') + 1);
     this.buffered = this.buffered.slice(answer.length);

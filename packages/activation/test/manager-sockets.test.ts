@@ -3,25 +3,18 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { fdInfo, holdSocket, type Notification, notify, receiveNotifications, whenReadable } from '../src/index.js';
 import { loadNative } from '../src/native.js';
-import { thrown } from '../../../test/support/index.js';
+import { thrown, Wakeups } from '../../../test/support/index.js';
 
 function nextNotification(address: string): { next: () => Promise<Notification>; close: () => void } {
   const queue: Notification[] = [];
-  const waiters: (() => void)[] = [];
+  const arrivals = new Wakeups();
   const receiver = receiveNotifications(address, (n) => {
     queue.push(n);
-    for (const wake of waiters.splice(0)) wake();
+    arrivals.wake();
   });
   return {
     next: async () => {
-      const deadline = Date.now() + 5000;
-      while (queue.length === 0) {
-        if (Date.now() > deadline) throw new Error('no notification within 5 s');
-        await new Promise<void>((resolve) => {
-          waiters.push(resolve);
-          setTimeout(resolve, 100);
-        });
-      }
+      if (!(await arrivals.until(() => queue.length > 0, 5000))) throw new Error('no notification within 5 s');
       return queue.shift() as Notification;
     },
     close: receiver.close,
