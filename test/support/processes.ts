@@ -78,8 +78,12 @@ export class Running {
     return this.exited;
   }
 
+  /**
+   * Through the child's handle, not process.kill(pid): once the process has exited (its output may
+   * still be closing) the handle is gone and nothing is sent, so a reused pid is never hit.
+   */
   signal(signal: NodeJS.Signals): void {
-    if (this.alive) process.kill(this.pid, signal);
+    if (this.alive) this.child.kill(signal);
   }
 
   /** SIGTERM, then SIGKILL if it has not gone after a while. */
