@@ -118,7 +118,8 @@ describe('README: sdnode activate', () => {
     expect(await sdnode.waitForStderr(/ ready; status: Serving; 0 connections/, 30_000), sdnode.stderr).toBe(true);
     await run('bash', ['-c', touch], { cwd: REPO_ROOT, timeout: 10_000 });
     // "Type again" once the restart is done, as a reader would after sdnode's lines about it.
-    expect(await sdnode.waitForStderr(/ ready; status: Serving; 1 connections taken over/, 30_000), sdnode.stderr).toBe(true);
+    expect(await sdnode.waitForStderr(/ examples\/fd-store-handover changed: restarting \(SIGTERM\)/, 30_000), sdnode.stderr).toBe(true);
+    expect(await sdnode.waitForStderr(/ ready; status: Serving; 1 connections taken over /, 30_000), sdnode.stderr).toBe(true);
     const second = /^(\d+): two\n$/.exec(await ask(client, 'two\n'));
     expect(second, 'the answer after the restart').not.toBeNull();
     expect(second?.[1]).not.toBe(first?.[1]);
