@@ -105,7 +105,7 @@ describe('README: sdnode activate', () => {
     120_000,
   );
 
-  it('sdnode-handover: a client stays connected across a --watch restart and is answered by the new daemon', async () => {
+  it('sdnode-handover: a client stays connected across a --watch restart and is answered by the new daemon, as a new client is', async () => {
     const [, body] = marked('tutorial: sdnode-handover');
     const touch = 'touch examples/fd-store-handover/server.mjs';
     expect(README).toContain(`(\`${touch}\`)`);
@@ -126,6 +126,10 @@ describe('README: sdnode activate', () => {
     expect(sdnode.stderr).toMatch(new RegExp(`pid ${second?.[1]} +started \\(restart\\): .*LISTEN_FDNAMES=listener:handover\\)`));
     expect(sdnode.stderr).toMatch(new RegExp(`pid ${second?.[1]} +ready; status: Serving; 1 connections taken over`));
     expect(client.destroyed).toBe(false);
+    // A new client is served by the new daemon as well.
+    const fresh = await connected(port);
+    expect(await ask(fresh, 'three\n')).toBe(`${second?.[1]}: three\n`);
+    fresh.destroy();
     client.destroy();
   }, 120_000);
 });
