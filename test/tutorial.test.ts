@@ -1,41 +1,16 @@
 // Runs the README: its demo, each launch command and the systemd-socket-activate command it runs
 // with their client command (the output must be what the README shows), the idle exit, and checks
-// that every code excerpt is copied verbatim from the file it names.
+// that every code excerpt is copied verbatim from the file it names and every shell block is marked.
 // The markers are described in the README's "How this README is tested".
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanEnv, randomPort, REPO_ROOT, request, Running, skippedFor, stopAll } from './support/index.js';
+import { ALL, README_PORT, outputAfter } from './tutorial-blocks.js';
 
-interface Block {
-  marker: string | undefined; // "tutorial: run", "excerpt: FILE", … from the comment right before the fence
-  lang: string;
-  body: string;
-  line: number;
-}
-
-const README = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-
-function blocks(markdown: string): Block[] {
-  const found: Block[] = [];
-  const pattern = /(?:<!-- ([^>]*?) -->\n)?```(\w*)\n([\s\S]*?)```/g;
-  for (const m of markdown.matchAll(pattern)) {
-    found.push({ marker: m[1], lang: m[2] ?? '', body: m[3] ?? '', line: markdown.slice(0, m.index).split('\n').length });
-  }
-  return found;
-}
-
-const ALL = blocks(README);
-
-/** The output block right after block i, if marked so. */
-function outputAfter(i: number): string | undefined {
-  const next = ALL[i + 1];
-  return next?.marker === 'tutorial: output' ? next.body : undefined;
-}
-
-/** The README's commands use ports 3000–3002; the tests use free ports of their own range. */
-const README_PORT = /\b300[0-2]\b/g;
+/** The demo listens on PORT, PORT+1 and PORT+2, shown as 3000–3002. */
+const DEMO_PORT = /\b300[0-2]\b/g;
 
 /** The client block for the server block i: the next one (a launch script and the command it runs share one). */
 function clientAfter(i: number): number {
@@ -69,7 +44,11 @@ function commandLine(pid: number, port: number): string[] {
 }
 
 const noActivate = skippedFor('systemd-socket-activate');
-const noClient = skippedFor('systemd-socket-activate', 'nc');
+
+/** " (skipped: …)" when systemd-socket-activate or the client's command (nc, curl) is missing. */
+function clientSkipped(client: string | undefined): string {
+  return skippedFor('systemd-socket-activate', client?.trim().split(/\s/)[0] ?? 'nc');
+}
 
 function sh(script: string, env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
@@ -109,7 +88,16 @@ describe('README', () => {
       'tutorial: server',
       'tutorial: server',
       'tutorial: client',
+      'tutorial: server',
+      'tutorial: client',
+      'tutorial: sdnode-reactivate',
+      'tutorial: sdnode-handover',
     ]);
+  });
+
+  it('marks every shell block: each is run by a test', () => {
+    const unmarked = ALL.filter((b) => b.lang === 'sh' && b.marker === undefined).map((b) => `README line ${b.line}`);
+    expect(unmarked).toEqual([]);
   });
 
   const excerpts = ALL.filter((b) => b.marker?.startsWith('excerpt: '));
@@ -140,16 +128,16 @@ describe('README', () => {
       expect(r.status, r.stderr).toBe(0);
       const expected = outputAfter(i);
       expect(expected).toBeDefined();
-      const ports = (text: string): string => text.replace(README_PORT, (p) => String(base + Number(p) - 3000));
+      const ports = (text: string): string => text.replace(DEMO_PORT, (p) => String(base + Number(p) - 3000));
       expect(r.stdout).toBe(ports(expected ?? ''));
     },
   );
 
   const servers = ALL.map((b, i) => [b, i] as const).filter(([b]) => b.marker === 'tutorial: server');
-  it.skipIf(noClient).each(servers.map(([b, i]) => [b.body.trim(), b, i] as const))(
-    `\`%s\` and its client give what the README shows${noClient}`,
-    async (_name, server, i) => {
-      const client = ALL[clientAfter(i)];
+  for (const [server, i] of servers) {
+    const client = ALL[clientAfter(i)];
+    const skipped = clientSkipped(client?.body);
+    it.skipIf(skipped !== '')(`\`${server.body.trim()}\` and its client give what the README shows${skipped}`, async () => {
       expect(client?.marker).toBe('tutorial: client');
       const expected = outputAfter(clientAfter(i));
       expect(expected).toBeDefined();
@@ -160,8 +148,8 @@ describe('README', () => {
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toBe(expected);
       await launcher.stop();
-    },
-  );
+    });
+  }
 
   const scripts = servers.filter(([b]) => b.body.startsWith('./scripts/launch-'));
   it('follows each launch script with the command it runs', () => {

@@ -162,12 +162,14 @@ static void wait_complete(napi_env env, napi_status status, void *data) {
   free(job);
 }
 
-/* waitReadable(fds, timeoutMs): Promise<number[]> — the fds that are readable (or hung up,
- * or in error) within timeoutMs, [] when none. Nothing is read or accepted. */
+/* waitReadable(fds, timeoutMs, hangUpOnly = false): Promise<number[]> — the fds that are readable
+ * (or hung up, or in error) within timeoutMs, [] when none. Nothing is read or accepted. With
+ * hangUpOnly, readability does not count: only POLLHUP and POLLERR, which poll always reports (what
+ * a service manager watches its fd store for). */
 napi_value js_wait_readable(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2], promise, name;
-  bool is_array = false;
+  size_t argc = 3;
+  napi_value argv[3], promise, name;
+  bool is_array = false, hang_up_only = false;
   uint32_t nfds = 0;
   double timeout;
 
@@ -179,6 +181,10 @@ napi_value js_wait_readable(napi_env env, napi_callback_info info) {
   if (nfds > WAIT_MAX_FDS) return throw_errno(env, "poll", E2BIG);
   if (napi_get_value_double(env, argv[1], &timeout) != napi_ok || !(timeout >= 0 && timeout <= 3600000))
     return throw_type(env, "waitReadable: timeoutMs must be a number from 0 to 3600000");
+  napi_valuetype third = napi_undefined;
+  if (argc >= 3) napi_typeof(env, argv[2], &third);
+  if (third != napi_undefined && napi_get_value_bool(env, argv[2], &hang_up_only) != napi_ok)
+    return throw_type(env, "waitReadable: hangUpOnly must be a boolean");
 
   wait_job *job = calloc(1, sizeof(*job));
   if (job == NULL) return throw_errno(env, "poll", ENOMEM);
@@ -189,7 +195,7 @@ napi_value js_wait_readable(napi_env env, napi_callback_info info) {
       free(job);
       return throw_type(env, "waitReadable: every fd must be an integer >= 0");
     }
-    job->fds[i].events = POLLIN;
+    job->fds[i].events = hang_up_only ? 0 : POLLIN;
   }
   job->nfds = nfds;
   job->timeout_ms = (int)timeout;

@@ -57,3 +57,15 @@ export function holdSocket(where: HeldSocketAddress): number {
 export function whenReadable(fds: number[], timeoutMs: number): Promise<number[]> {
   return requireNative('whenReadable').waitReadable(fds, timeoutMs);
 }
+
+/**
+ * Resolves with the fds among `fds` (at most 64) that hung up or failed (POLLHUP, POLLERR) within
+ * `timeoutMs` (at most an hour), or [] when none did; readability does not count, so an fd with
+ * data waiting is not reported. This is how systemd watches its fd store (unless FDPOLL=0): a
+ * socket whose peer has gone is dropped. On libuv's thread pool, never blocking the event loop.
+ * Throws (synchronously) TypeError for bad arguments and ENOTSUP without the native part; rejects
+ * with poll's error.
+ */
+export function whenHungUp(fds: number[], timeoutMs: number): Promise<number[]> {
+  return requireNative('whenHungUp').waitReadable(fds, timeoutMs, true);
+}

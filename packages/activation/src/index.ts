@@ -25,6 +25,6 @@ export {
   type JournalFields,
   type JournalValue,
 } from './journal.js';
-export { holdSocket, whenReadable, type HeldSocketAddress } from './held-socket.js';
+export { holdSocket, whenHungUp, whenReadable, type HeldSocketAddress } from './held-socket.js';
 export { receiveNotifications, parseNotification, type Notification, type NotifyReceiver } from './notify-receiver.js';
 export { serveCluster, type ClusterOptions, type Cluster } from './cluster-primary.js';

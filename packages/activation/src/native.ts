@@ -43,8 +43,8 @@ export interface NativeBinding {
    * caller's to close. Throws recvmsg's errors other than EAGAIN.
    */
   receive(fd: number): ReceivedDatagram | null;
-  /** The fds among `fds` (at most 64) that are readable, hung up or in error within `timeoutMs`; [] when none. Polls on the thread pool; reads and accepts nothing. */
-  waitReadable(fds: number[], timeoutMs: number): Promise<number[]>;
+  /** The fds among `fds` (at most 64) that are readable, hung up or in error within `timeoutMs` (with `hangUpOnly`: hung up or in error); [] when none. Polls on the thread pool; reads and accepts nothing. */
+  waitReadable(fds: number[], timeoutMs: number, hangUpOnly?: boolean): Promise<number[]>;
   /** A bound (and, unless SOCK_DGRAM, listening) close-on-exec socket whose connections nobody accepts; throws EADDRINUSE, EACCES, EINVAL, … */
   listenSocket(domain: number, type: number, address: string, port: number, backlog: number): number;
 }
@@ -156,8 +156,8 @@ function withErrnoNames(raw: NativeBinding): NativeBinding {
     bindDatagram: named(raw.bindDatagram),
     receive: named(raw.receive),
     listenSocket: named(raw.listenSocket),
-    waitReadable: (fds, timeoutMs) =>
-      named(raw.waitReadable)(fds, timeoutMs).catch((error: unknown) => {
+    waitReadable: (fds, timeoutMs, hangUpOnly) =>
+      named(raw.waitReadable)(fds, timeoutMs, hangUpOnly).catch((error: unknown) => {
         throw withCode(error);
       }),
   };

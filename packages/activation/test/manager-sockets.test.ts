@@ -1,7 +1,9 @@
-import { closeSync, fstatSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fdInfo, holdSocket, type Notification, notify, receiveNotifications, whenReadable } from '../src/index.js';
+import { fdInfo, holdSocket, type Notification, notify, receiveNotifications, whenHungUp, whenReadable } from '../src/index.js';
 import { loadNative } from '../src/native.js';
 import { thrown, Wakeups } from '../../../test/support/index.js';
 
@@ -112,6 +114,41 @@ describe('holdSocket', () => {
       expect(await whenReadable([fd], 5000)).toEqual([fd]);
     } finally {
       closeSync(fd);
+    }
+  });
+});
+
+describe('whenHungUp', () => {
+  it('a pending connection makes a listening socket readable, not hung up', async () => {
+    const fd = holdSocket({ family: 'inet4', type: 'stream', address: '127.0.0.1', port: 0 });
+    try {
+      const client = net.connect(fdInfo(fd).port!, '127.0.0.1');
+      await new Promise((resolve, reject) => client.once('connect', resolve).once('error', reject));
+      expect(await whenReadable([fd], 5000)).toEqual([fd]);
+      expect(await whenHungUp([fd], 50)).toEqual([]);
+      client.destroy();
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('a unix stream connection whose peer closes hangs up', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sdnode-hangup-'));
+    const server = net.createServer({ allowHalfOpen: true });
+    await new Promise<void>((resolve) => server.listen(path.join(dir, 's'), resolve));
+    const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+    const client = net.connect({ path: path.join(dir, 's'), allowHalfOpen: true });
+    try {
+      await new Promise((resolve, reject) => client.once('connect', resolve).once('error', reject));
+      const fd = (client as unknown as { _handle: { fd: number } })._handle.fd;
+      const peer = await accepted;
+      expect(await whenHungUp([fd], 50)).toEqual([]);
+      peer.destroy();
+      expect(await whenHungUp([fd], 5000)).toEqual([fd]);
+    } finally {
+      client.destroy();
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

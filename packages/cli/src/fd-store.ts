@@ -4,12 +4,15 @@ import { closeSync, fstatSync } from 'node:fs';
 export interface StoredFd {
   fd: number;
   name: string;
+  /** watched for a hang-up (POLLHUP, POLLERR), which drops it; false when stored with FDPOLL=0 */
+  poll: boolean;
 }
 
 /**
  * The manager's fd store (FDSTORE=1): fds the service hands over to get back after a restart,
  * in the order received, passed after the listening sockets. As systemd does, an fd that refers
- * to a file already stored is not stored twice, and at most `max` are kept.
+ * to a file already stored is not stored twice, and at most `max` are kept. The supervisor drops
+ * those stored with `poll` once they hang up.
  */
 export class FdStore {
   readonly #fds: StoredFd[] = [];
@@ -20,8 +23,11 @@ export class FdStore {
     return this.#fds;
   }
 
-  /** Takes over `fds`; returns how many were kept (the others are closed) and why any were not. */
-  add(fds: number[], name: string): { kept: number; closed: number; reason?: string } {
+  /**
+   * Takes over `fds`; returns how many were kept (the others are closed) and why any were not. An fd
+   * already stored keeps the `poll` it was stored with, as under systemd.
+   */
+  add(fds: number[], name: string, poll: boolean): { kept: number; closed: number; reason?: string } {
     let kept = 0;
     let reason: string | undefined;
     for (const fd of fds) {
@@ -31,7 +37,7 @@ export class FdStore {
       } else if (this.#fds.some((stored) => sameFile(stored.fd, fd))) {
         closeSync(fd);
       } else {
-        this.#fds.push({ fd, name });
+        this.#fds.push({ fd, name, poll });
         kept++;
       }
     }
@@ -49,6 +55,15 @@ export class FdStore {
       removed++;
     }
     return removed;
+  }
+
+  /** Closes `entry` if it is still stored (FDSTOREREMOVE may have closed it meanwhile); returns whether it was. */
+  drop(entry: StoredFd): boolean {
+    const i = this.#fds.indexOf(entry);
+    if (i < 0) return false;
+    closeSync(entry.fd);
+    this.#fds.splice(i, 1);
+    return true;
   }
 }
 

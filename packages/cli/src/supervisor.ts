@@ -9,11 +9,12 @@ import {
   type NotifyReceiver,
   receiveNotifications,
   SystemdError,
+  whenHungUp,
   whenReadable,
 } from '@sdnode/activation';
 import { showAddress } from './address.js';
 import { describeNotification, type Event } from './events.js';
-import { FdStore } from './fd-store.js';
+import { FdStore, type StoredFd } from './fd-store.js';
 import type { ActivateOptions } from './options.js';
 import { spawnService } from './spawn-service.js';
 
@@ -40,6 +41,8 @@ const WAIT_SLICE_MS = 500;
 // pause, so a service that cannot start does not spin (connections keep waiting meanwhile).
 const RESTART_PAUSE_MS = 1000;
 const WATCH_SETTLE_MS = 150;
+// poll() takes at most this many fds at a time: a larger store is watched in turns.
+const POLL_MAX_FDS = 64;
 // Variables sdnode sets itself: never passed through from its own environment.
 const MANAGED = ['LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES', 'NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID'];
 
@@ -59,6 +62,7 @@ export class Supervisor {
   readonly #baseEnv: NodeJS.ProcessEnv;
   #receiver: NotifyReceiver | undefined;
   #waiting = false;
+  #pollingStore = false;
   #stopping = false;
   #lastStatus = 0;
   #watchTimer: NodeJS.Timeout | undefined;
@@ -287,13 +291,56 @@ export class Supervisor {
       closeAll(fds);
       return;
     }
-    const { kept, closed, reason } = this.#store.add(fds, storedName);
+    // As systemd reads it: any FDPOLL=0 line turns the polling off, whatever comes first.
+    const poll = !notification.fields.some(([key, value]) => key === 'FDPOLL' && value === '0');
+    const { kept, closed, reason } = this.#store.add(fds, storedName, poll);
     const note = closed > 0 ? `; ${closed} closed (${reason ?? 'already stored'})` : '';
+    const watched = kept > 0 && !poll ? '; not watched for a hang-up (FDPOLL=0)' : '';
     this.#print({
       event: 'fdstore',
       pid: notification.pid,
-      message: `fd store: kept ${kept} fd${kept === 1 ? '' : 's'} named ${JSON.stringify(storedName)} (${this.#store.entries.length} stored)${note}`,
+      message: `fd store: kept ${kept} fd${kept === 1 ? '' : 's'} named ${JSON.stringify(storedName)} (${this.#store.entries.length} stored)${watched}${note}`,
       kept,
+      stored: this.#store.entries.length,
+      poll,
+    });
+    this.#pollStore();
+  }
+
+  // As systemd does unless FDPOLL=0: a stored fd that hangs up or fails (POLLHUP, POLLERR; a client
+  // gone while its connection was stored) is dropped, so that the next instance is not handed a dead
+  // connection and the store does not fill with them. Readability does not count: a stored
+  // connection's unread bytes are the next instance's. Runs while there is something to watch.
+  #pollStore(): void {
+    if (this.#pollingStore || this.#stopping) return;
+    this.#pollingStore = true;
+    let turn = 0;
+    const watch = async (): Promise<void> => {
+      try {
+        for (;;) {
+          const polled = this.#store.entries.filter((stored) => stored.poll);
+          if (polled.length === 0 || this.#stopping) return;
+          turn = (turn + POLL_MAX_FDS) % (Math.ceil(polled.length / POLL_MAX_FDS) * POLL_MAX_FDS);
+          const watched = polled.slice(turn, turn + POLL_MAX_FDS);
+          const hungUp = await whenHungUp(
+            watched.map((stored) => stored.fd),
+            WAIT_SLICE_MS,
+          );
+          for (const fd of hungUp) this.#dropHungUp(watched.find((stored) => stored.fd === fd) as StoredFd);
+        }
+      } finally {
+        this.#pollingStore = false;
+      }
+    };
+    watch().catch((error: Error) => this.#print({ event: 'error', message: `fd store: cannot watch the stored fds: ${error.message}` }));
+  }
+
+  #dropHungUp(stored: StoredFd): void {
+    if (this.#stopping || !this.#store.drop(stored)) return;
+    this.#print({
+      event: 'fdstore',
+      message: `fd store: dropped an fd named ${JSON.stringify(stored.name)}: it hung up (POLLHUP or POLLERR) (${this.#store.entries.length} stored)`,
+      dropped: 1,
       stored: this.#store.entries.length,
     });
   }

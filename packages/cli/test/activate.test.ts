@@ -145,6 +145,43 @@ describe('sdnode activate as the manager', () => {
     }
   });
 
+  it('fd store: a stored connection whose peer closes is dropped (POLLHUP), as under systemd; one stored with FDPOLL=0 is kept', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdnode-cli-'));
+    const peersPath = path.join(dir, 'peers.sock');
+    const peers: net.Socket[] = [];
+    const peerServer = net.createServer({ allowHalfOpen: true }, (socket) => peers.push(socket));
+    await new Promise<void>((resolve) => peerServer.listen(peersPath, resolve));
+    try {
+      const sdnode = await startSdnode((port) => [
+        ...loopback(port),
+        '-E',
+        `PEERS=${peersPath}`,
+        '--',
+        process.execPath,
+        fixture('cli', 'store-peer-connections.mjs'),
+      ]);
+      expect(await request(sdnode.port)).toBe('unknown\n');
+      const polled = await sdnode.waitForEvent((e) => e.event === 'fdstore' && e.kept === 1);
+      const unpolled = await sdnode.waitForEvent((e) => e.event === 'fdstore' && e.kept === 1, 2);
+      expect(polled).toMatchObject({ poll: true, stored: 1 });
+      expect(unpolled).toMatchObject({ poll: false, stored: 2 });
+      expect(unpolled.message).toContain('not watched for a hang-up (FDPOLL=0)');
+      await sdnode.waitForEvent((e) => e.event === 'exit');
+      expect(peers).toHaveLength(2);
+      // The unpolled connection's peer closes first: were it watched, it would hang up no later than the other.
+      peers[1]?.destroy();
+      peers[0]?.destroy();
+      const dropped = await sdnode.waitForEvent((e) => e.event === 'fdstore' && e.dropped === 1);
+      expect(dropped).toMatchObject({ stored: 1 });
+      expect(dropped.message).toContain('dropped an fd named "polled": it hung up');
+      expect(await request(sdnode.port)).toBe('unknown:unpolled\n');
+      expect(sdnode.events().filter((e) => e.dropped !== undefined)).toHaveLength(1);
+    } finally {
+      peerServer.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('--watch: restarts under a client storm refuse no connection', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdnode-cli-'));
     const trigger = path.join(dir, 'trigger');
