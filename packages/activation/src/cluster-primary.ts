@@ -162,6 +162,12 @@ export function serveCluster(options: ClusterOptions): Cluster {
         resolve();
       });
       worker.process.kill('SIGTERM');
+      // Round-robin hands the worker one accepted connection at a time until it hears the worker
+      // closed its server; one sent as the worker exits is never read, nor given back: the
+      // client hangs. disconnect() stops the hand-offs now, so every connection sent to it is in
+      // its pipe before the signal and is either taken or handed back. The worker's close of its
+      // servers on that message comes after the signal's, as the message comes after it.
+      if (worker.isConnected()) worker.disconnect();
     });
   }
 
