@@ -1,0 +1,121 @@
+// examples/cluster under a real systemd manager: `systemctl reload` (ExecReload=kill -HUP $MAINPID on
+// a Type=notify service, as systemd 252 has no Type=notify-reload) rolls every worker over while a
+// client storm runs: no connection refused or reset, every worker pid new, the primary the same,
+// the unit active (running) with a STATUS saying the roll is done.
+import * as net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Bed, REPO_IN_BED, skipReason, waitFor } from './harness.js';
+
+const reason = skipReason();
+if (reason) console.log(`skipped: ${reason}`);
+const suite = reason ? describe.skip : describe;
+
+const PORT = 7020; // examples/cluster/cluster.socket
+const SERVICE = 'cluster.service';
+const EXAMPLE = `${REPO_IN_BED}/examples/cluster`;
+
+/** GET / over a fresh connection: the answering worker's pid, or what went wrong (an errno code, "eof …"). */
+function askPid(timeoutMs = 15_000): Promise<string> {
+  return new Promise((resolve) => {
+    let data = '';
+    const socket = net.connect({ port: PORT, host: '127.0.0.1' });
+    const finish = (outcome: string): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(outcome);
+    };
+    const timer = setTimeout(() => finish(`no answer within ${timeoutMs} ms`), timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'));
+    socket.on('data', (d: string) => (data += d));
+    socket.on('end', () => finish(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n(\d+)\n$/.exec(data)?.[1] ?? `eof after ${JSON.stringify(data)}`));
+    socket.on('error', (error: NodeJS.ErrnoException) => finish(error.code ?? error.message));
+  });
+}
+
+suite('examples/cluster under a real systemd manager', () => {
+  let bed: Bed;
+
+  beforeAll(async () => {
+    bed = await Bed.boot({ ports: [PORT], needs: ['packages/activation/dist/index.js'] });
+    await bed.exec([
+      'sh',
+      '-c',
+      `cp ${EXAMPLE}/cluster.socket /etc/systemd/system/ && ` +
+        `sed -e 's|@NODE@|/usr/bin/node|' -e 's|@REPO@|${REPO_IN_BED}|' ${EXAMPLE}/${SERVICE} > /etc/systemd/system/${SERVICE}`,
+    ]);
+    await bed.systemctl('daemon-reload');
+    await bed.systemctl('start', 'cluster.socket');
+  }, 120_000);
+
+  afterAll(async () => {
+    const problems = await bed?.shutdown();
+    expect(problems ?? []).toEqual([]);
+  }, 60_000);
+
+  const show = () => bed.show(SERVICE, ['ActiveState', 'SubState', 'MainPID', 'StatusText', 'NRestarts']);
+  /** The primary's children, read inside the container (whose pid namespace the answers' pids are in). */
+  const workers = async (mainPid: string): Promise<string[]> =>
+    (await bed.exec(['pgrep', '-P', mainPid], { allowFailure: true })).stdout.split('\n').filter(Boolean).sort();
+
+  it('systemctl reload replaces every worker one at a time under a client storm: none refused or reset', async () => {
+    // The first connection starts the service; READY=1 comes once both workers listen.
+    expect(await askPid()).toMatch(/^\d+$/);
+    const before = await waitFor('active (running) with both workers', async () => {
+      const s = await show();
+      return s.SubState === 'running' && s.StatusText === '2 of 2 workers listening' ? s : undefined;
+    });
+    const old = await workers(before.MainPID);
+    expect(old).toHaveLength(2);
+
+    const outcomes: string[] = [];
+    let rolled = false;
+    const storm = Array.from({ length: 8 }, async () => {
+      for (let i = 0; i < 500 && !rolled; i++) outcomes.push(await askPid());
+    });
+    await bed.systemctl('reload', SERVICE);
+    // On 252 the reload job ends when `kill -HUP` exits ("Reloaded" is logged before the new
+    // workers listen); RELOADING=1 from the primary then puts the unit back into reloading until
+    // READY=1. So the end of the roll is read from the status.
+    const after = await waitFor(
+      'the rolling restart to be done',
+      async () => {
+        const s = await show();
+        return s.SubState === 'running' && /rolling restart done/.test(s.StatusText) ? s : undefined;
+      },
+      60_000,
+    );
+    // A few more rounds against the new workers alone, then the storm ends.
+    const settled = outcomes.length;
+    await waitFor('requests after the roll', () => (outcomes.length >= settled + 40 ? true : undefined), 30_000);
+    rolled = true;
+    await Promise.all(storm);
+
+    const lost = outcomes.filter((outcome) => !/^\d+$/.test(outcome));
+    const count = (code: string): number => lost.filter((outcome) => outcome === code).length;
+    console.log(
+      `cluster.service reload under ${outcomes.length} connections: ${count('ECONNREFUSED')} refused, ${count('ECONNRESET')} reset, ${lost.length} lost`,
+    );
+    expect(lost, `of ${outcomes.length} connections`).toEqual([]);
+    expect(after).toEqual({
+      ActiveState: 'active',
+      SubState: 'running',
+      MainPID: before.MainPID,
+      StatusText: '2 of 2 workers listening; rolling restart done: replaced 2 workers',
+      NRestarts: '0',
+    });
+    const renewed = await workers(after.MainPID);
+    expect(renewed).toHaveLength(2);
+    expect(renewed.filter((pid) => old.includes(pid))).toEqual([]);
+    // Every answer came from a worker of this primary: an old one, then a new one.
+    expect([...new Set(outcomes)].every((pid) => old.includes(pid) || renewed.includes(pid))).toBe(true);
+    expect(outcomes.slice(-8).every((pid) => renewed.includes(pid))).toBe(true);
+
+    await bed.exec(['journalctl', '--sync']);
+    const journal = await bed.journal(SERVICE);
+    expect(journal).toMatch(/^Reloading cluster\.service - cluster example/m);
+    expect(journal).toMatch(/^Reloaded cluster\.service - cluster example/m);
+    for (const pid of renewed) expect(journal).toContain(`worker ${pid}: listening on the activated socket`);
+    expect(await bed.systemctl('is-active', SERVICE)).toBe('active\n');
+  }, 120_000);
+});
