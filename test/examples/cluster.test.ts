@@ -136,6 +136,14 @@ describe.each(['rr', 'none'] as const)('examples/cluster/server.mjs, NODE_CLUSTE
     expect([...after].filter((pid) => before.has(pid))).toEqual([]);
     expect(primary.alive).toBe(true);
   }, 60_000);
+  it('when its last worker dies node:cluster closes the activated socket: the primary exits 1 saying so, not forking for ever', async () => {
+    const { process: primary, port } = await cluster(policy, { WORKERS: '1' });
+    process.kill(await workerPid(port), 'SIGKILL');
+    expect(await primary.waitForExit(20_000)).toEqual({ code: 1, signal: null });
+    expect(primary.stderr).toContain(
+      '[SDNODE_CLUSTER] Warning: node:cluster closed the activated socket fd 3 as its last worker exited; no new worker can listen on it: exiting with status 1',
+    );
+  });
 });
 
 describe('examples/cluster/server.mjs and NOTIFY_SOCKET', () => {

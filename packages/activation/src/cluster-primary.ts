@@ -1,4 +1,5 @@
 import type { Cluster as NodeCluster, Worker } from 'node:cluster';
+import { watchPassedSockets } from './cluster-passed-sockets.js';
 import { checkDelay } from './connection-policy.js';
 import { CrashBackoff, STABLE_AFTER_MS } from './crash-backoff.js';
 import { invalid } from './errors.js';
@@ -84,6 +85,7 @@ export function serveCluster(options: ClusterOptions): Cluster {
   const retiring = new Set<Worker>();
   const replacements = new Set<NodeJS.Timeout>();
   const backoff = new CrashBackoff();
+  const lostSocket = watchPassedSockets();
   let stopping = false;
   let ready = false;
 
@@ -96,7 +98,16 @@ export function serveCluster(options: ClusterOptions): Cluster {
       notify.ready(text);
     } else notify.status(text);
   };
-  const fork = (): Worker => {
+  const fork = (): Worker | undefined => {
+    const lost = lostSocket();
+    if (lost !== undefined) {
+      // Better than workers that can never listen: the manager holds the socket and starts us again.
+      const why = `node:cluster closed the activated socket fd ${lost} as its last worker exited; no new worker can listen on it`;
+      process.emitWarning(`${why}: exiting with status 1 for the manager to start the service again`, { code: 'SDNODE_CLUSTER' });
+      process.exitCode = 1;
+      setImmediate(() => stop(why)); // after the warning is out: the stop may exit at once
+      return undefined;
+    }
     const worker = cluster.fork({ NOTIFY_SOCKET: undefined });
     alive.add(worker);
     return worker;
@@ -179,6 +190,7 @@ export function serveCluster(options: ClusterOptions): Cluster {
       // Died (and was replaced) meanwhile: its replacement is new already.
       if (previous.isDead()) continue;
       const next = fork();
+      if (next === undefined) throw new Error(`rolling restart ended by the stop after ${replaced} of ${old.length} workers`);
       incoming.add(next);
       notify.status(`${status()}; rolling restart: starting worker ${next.process.pid} to replace ${previous.process.pid}`);
       if (!(await listensWithin(next, listenTimeoutMs))) {
