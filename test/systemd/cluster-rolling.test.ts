@@ -1,7 +1,9 @@
 // examples/cluster under a real systemd manager: `systemctl reload` (ExecReload=kill -HUP $MAINPID on
 // a Type=notify service, as systemd 252 has no Type=notify-reload) rolls every worker over while a
 // client storm runs: no connection refused or reset, every worker pid new, the primary the same,
-// the unit active (running) with a STATUS saying the roll is done.
+// the unit active (running) with a STATUS saying the roll is done. And when every worker dies at
+// once (node:cluster then closes the activated socket in the primary) the primary exits 1 and the
+// manager starts the service again on its socket.
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bed, REPO_IN_BED, skipReason, waitFor } from './harness.js';
@@ -117,5 +119,34 @@ suite('examples/cluster under a real systemd manager', () => {
     expect(journal).toMatch(/^Reloaded cluster\.service - cluster example/m);
     for (const pid of renewed) expect(journal).toContain(`worker ${pid}: listening on the activated socket`);
     expect(await bed.systemctl('is-active', SERVICE)).toBe('active\n');
+  }, 120_000);
+
+  it('all workers killed at once: the primary exits 1 saying why, and the socket starts the service again', async () => {
+    expect(await askPid()).toMatch(/^\d+$/);
+    const before = await waitFor('active (running) with both workers', async () => {
+      const s = await show();
+      return s.SubState === 'running' && /^2 of 2 workers listening/.test(s.StatusText) ? s : undefined;
+    });
+    const old = await workers(before.MainPID);
+    expect(old).toHaveLength(2);
+    await bed.exec(['kill', '-KILL', ...old]);
+    await waitFor('the primary to exit', async () => ((await show()).MainPID !== before.MainPID ? true : undefined), 30_000);
+    // The next connection starts a new primary on the socket the manager kept.
+    const answer = await waitFor('an answer from a new worker', async () => {
+      const outcome = await askPid();
+      return /^\d+$/.test(outcome) && !old.includes(outcome) ? outcome : undefined;
+    });
+    const after = await waitFor('active (running) again', async () => {
+      const s = await show();
+      return s.SubState === 'running' && s.StatusText === '2 of 2 workers listening' ? s : undefined;
+    });
+    expect(after.MainPID).not.toBe(before.MainPID);
+    expect(await workers(after.MainPID)).toContain(answer);
+    await bed.exec(['journalctl', '--sync']);
+    const journal = await bed.journal(SERVICE);
+    expect(journal).toContain(
+      '[SDNODE_CLUSTER] Warning: node:cluster closed the activated socket fd 3 as its last worker exited; no new worker can listen on it: exiting with status 1',
+    );
+    expect(journal).toMatch(/^cluster\.service: Main process exited, code=exited, status=1\/FAILURE$/m);
   }, 120_000);
 });
