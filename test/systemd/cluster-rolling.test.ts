@@ -57,8 +57,8 @@ suite('examples/cluster under a real systemd manager', () => {
 
   const show = () => bed.show(SERVICE, ['ActiveState', 'SubState', 'MainPID', 'StatusText', 'NRestarts']);
   /** The primary's children, read inside the container (whose pid namespace the answers' pids are in). */
-  const workers = async (mainPid: string): Promise<string[]> =>
-    (await bed.exec(['pgrep', '-P', mainPid], { allowFailure: true })).stdout.split('\n').filter(Boolean).sort();
+  const workers = async (mainPid: string | undefined): Promise<string[]> =>
+    (await bed.exec(['pgrep', '-P', String(mainPid)], { allowFailure: true })).stdout.split('\n').filter(Boolean).sort();
 
   it('systemctl reload replaces every worker one at a time under a client storm: none refused or reset', async () => {
     // The first connection starts the service; READY=1 comes once both workers listen.
@@ -83,7 +83,7 @@ suite('examples/cluster under a real systemd manager', () => {
       'the rolling restart to be done',
       async () => {
         const s = await show();
-        return s.SubState === 'running' && /rolling restart done/.test(s.StatusText) ? s : undefined;
+        return s.SubState === 'running' && /rolling restart done/.test(s.StatusText ?? '') ? s : undefined;
       },
       60_000,
     );
@@ -125,7 +125,7 @@ suite('examples/cluster under a real systemd manager', () => {
     expect(await askPid()).toMatch(/^\d+$/);
     const before = await waitFor('active (running) with both workers', async () => {
       const s = await show();
-      return s.SubState === 'running' && /^2 of 2 workers listening/.test(s.StatusText) ? s : undefined;
+      return s.SubState === 'running' && /^2 of 2 workers listening/.test(s.StatusText ?? '') ? s : undefined;
     });
     const old = await workers(before.MainPID);
     expect(old).toHaveLength(2);
