@@ -78,6 +78,20 @@ export function serveCluster(options: ClusterOptions): Cluster {
   const cluster = process.getBuiltinModule('node:cluster') as unknown as NodeCluster;
   if (!cluster.isPrimary) throw invalid('cluster.isPrimary', false, 'serveCluster() called in the primary');
 
+  // Through onReload, the one place RELOADING=1 / READY=1 are told, a failed roll included;
+  // first, as it throws when the program has a reload handler of its own.
+  const offReload =
+    reloadSignal === false
+      ? undefined
+      : onReload(
+          async () => {
+            const text = await restart();
+            ready ||= serving() === workers; // onReload tells READY=1 with this text
+            return text;
+          },
+          { signal: reloadSignal },
+        );
+
   const alive = new Set<Worker>();
   const listening = new Set<Worker>();
   // Not counted and never replaced: a roll's new worker until it takes over, an old one it stops.
@@ -164,8 +178,8 @@ export function serveCluster(options: ClusterOptions): Cluster {
 
   /** SIGTERM (the worker drains), SIGKILL past the deadline; resolves once it has exited. */
   function retire(worker: Worker): Promise<void> {
-    retiring.add(worker);
     if (worker.isDead()) return Promise.resolve();
+    retiring.add(worker);
     return new Promise((resolve) => {
       const kill = setTimeout(() => worker.process.kill('SIGKILL'), stopDeadlineMs);
       worker.once('exit', () => {
@@ -185,12 +199,13 @@ export function serveCluster(options: ClusterOptions): Cluster {
   async function roll(): Promise<string> {
     const old = [...alive].filter((w) => !retiring.has(w) && !incoming.has(w));
     let replaced = 0;
+    const endedByStop = (): Error => new Error(`rolling restart ended by the stop after ${replaced} of ${old.length} workers`);
     for (const previous of old) {
-      if (stopping) throw new Error(`rolling restart ended by the stop after ${replaced} of ${old.length} workers`);
+      if (stopping) throw endedByStop();
       // Died (and was replaced) meanwhile: its replacement is new already.
       if (previous.isDead()) continue;
       const next = fork();
-      if (next === undefined) throw new Error(`rolling restart ended by the stop after ${replaced} of ${old.length} workers`);
+      if (next === undefined) throw endedByStop();
       incoming.add(next);
       notify.status(`${status()}; rolling restart: starting worker ${next.process.pid} to replace ${previous.process.pid}`);
       if (!(await listensWithin(next, listenTimeoutMs))) {
@@ -199,6 +214,7 @@ export function serveCluster(options: ClusterOptions): Cluster {
           : `new worker ${next.process.pid} did not listen within ${listenTimeoutMs} ms`;
         incoming.delete(next);
         await retire(next);
+        if (stopping) throw endedByStop();
         const kept = old.length - replaced;
         throw new Error(
           `rolling restart given up after ${replaced} of ${old.length} workers: ${why}; kept ${kept} old worker${kept === 1 ? '' : 's'}`,
@@ -247,18 +263,6 @@ export function serveCluster(options: ClusterOptions): Cluster {
     );
   }
 
-  // Through onReload, the one place RELOADING=1 / READY=1 are told, a failed roll included.
-  const offReload =
-    reloadSignal === false
-      ? undefined
-      : onReload(
-          async () => {
-            const text = await restart();
-            ready ||= serving() === workers; // onReload tells READY=1 with this text
-            return text;
-          },
-          { signal: reloadSignal },
-        );
   const ignore = (): void => {};
 
   function stop(reason: string): void {

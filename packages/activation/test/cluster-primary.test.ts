@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { serveCluster } from '../src/cluster-primary.js';
 import { CrashBackoff } from '../src/crash-backoff.js';
 import { SystemdError } from '../src/errors.js';
+import { onReload } from '../src/reload.js';
 import { type Activated, assertBuilt, exchange, fixture, jsonLines, randomPort, start, waitFor } from './helpers/activate.js';
 import { type Receiver, startReceiver } from './helpers/notify-receiver.js';
 
@@ -34,6 +35,18 @@ describe('serveCluster()', () => {
     expect(Object.keys(cluster.workers ?? {})).toEqual([]);
     expect(process.listenerCount('SIGTERM')).toBe(listeners);
     expect(process.listenerCount('SIGHUP')).toBe(0);
+  });
+
+  it('throws EEXIST, forking nothing, when the program has a reload handler of its own', () => {
+    const off = onReload(() => 'reloaded');
+    try {
+      const listeners = [cluster.listenerCount('exit'), process.listenerCount('SIGTERM')];
+      expect(() => serveCluster({ workers: 1 })).toThrow(expect.objectContaining({ code: 'EEXIST' }));
+      expect(Object.keys(cluster.workers ?? {})).toEqual([]);
+      expect([cluster.listenerCount('exit'), process.listenerCount('SIGTERM')]).toEqual(listeners);
+    } finally {
+      off();
+    }
   });
 });
 
