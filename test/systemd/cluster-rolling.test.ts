@@ -60,66 +60,74 @@ suite('examples/cluster under a real systemd manager', () => {
   const workers = async (mainPid: string | undefined): Promise<string[]> =>
     (await bed.exec(['pgrep', '-P', String(mainPid)], { allowFailure: true })).stdout.split('\n').filter(Boolean).sort();
 
-  it('systemctl reload replaces every worker one at a time under a client storm: none refused or reset', async () => {
-    // The first connection starts the service; READY=1 comes once both workers listen.
-    expect(await askPid()).toMatch(/^\d+$/);
-    const before = await waitFor('active (running) with both workers', async () => {
-      const s = await show();
-      return s.SubState === 'running' && s.StatusText === '2 of 2 workers listening' ? s : undefined;
-    });
-    const old = await workers(before.MainPID);
-    expect(old).toHaveLength(2);
-
-    const outcomes: string[] = [];
-    let rolled = false;
-    const storm = Array.from({ length: 8 }, async () => {
-      for (let i = 0; i < 500 && !rolled; i++) outcomes.push(await askPid());
-    });
-    await bed.systemctl('reload', SERVICE);
-    // On 252 the reload job ends when `kill -HUP` exits ("Reloaded" is logged before the new
-    // workers listen); RELOADING=1 from the primary then puts the unit back into reloading until
-    // READY=1. So the end of the roll is read from the status.
-    const after = await waitFor(
-      'the rolling restart to be done',
-      async () => {
+  it.each(['rr', 'none'] as const)(
+    'NODE_CLUSTER_SCHED_POLICY=%s: systemctl reload replaces every worker one at a time under a client storm: none refused or reset',
+    async (policy) => {
+      await bed.systemctl('stop', SERVICE);
+      await bed.dropIn(SERVICE, 'policy', `[Service]\nEnvironment=NODE_CLUSTER_SCHED_POLICY=${policy}\n`);
+      // The first connection starts the service; READY=1 comes once both workers listen.
+      expect(await askPid()).toMatch(/^\d+$/);
+      const before = await waitFor('active (running) with both workers', async () => {
         const s = await show();
-        return s.SubState === 'running' && /rolling restart done/.test(s.StatusText ?? '') ? s : undefined;
-      },
-      60_000,
-    );
-    // A few more rounds against the new workers alone, then the storm ends.
-    const settled = outcomes.length;
-    await waitFor('requests after the roll', () => (outcomes.length >= settled + 40 ? true : undefined), 30_000);
-    rolled = true;
-    await Promise.all(storm);
+        return s.SubState === 'running' && s.StatusText === '2 of 2 workers listening' ? s : undefined;
+      });
+      const old = await workers(before.MainPID);
+      expect(old).toHaveLength(2);
 
-    const lost = outcomes.filter((outcome) => !/^\d+$/.test(outcome));
-    const count = (code: string): number => lost.filter((outcome) => outcome === code).length;
-    console.log(
-      `cluster.service reload under ${outcomes.length} connections: ${count('ECONNREFUSED')} refused, ${count('ECONNRESET')} reset, ${lost.length} lost`,
-    );
-    expect(lost, `of ${outcomes.length} connections`).toEqual([]);
-    expect(after).toEqual({
-      ActiveState: 'active',
-      SubState: 'running',
-      MainPID: before.MainPID,
-      StatusText: '2 of 2 workers listening; rolling restart done: replaced 2 workers',
-      NRestarts: '0',
-    });
-    const renewed = await workers(after.MainPID);
-    expect(renewed).toHaveLength(2);
-    expect(renewed.filter((pid) => old.includes(pid))).toEqual([]);
-    // Every answer came from a worker of this primary: an old one, then a new one.
-    expect([...new Set(outcomes)].every((pid) => old.includes(pid) || renewed.includes(pid))).toBe(true);
-    expect(outcomes.slice(-8).every((pid) => renewed.includes(pid))).toBe(true);
+      const outcomes: string[] = [];
+      let rolled = false;
+      const storm = Array.from({ length: 8 }, async () => {
+        for (let i = 0; i < 500 && !rolled; i++) outcomes.push(await askPid());
+      });
+      await bed.systemctl('reload', SERVICE);
+      // On 252 the reload job ends when `kill -HUP` exits ("Reloaded" is logged before the new
+      // workers listen); RELOADING=1 from the primary then puts the unit back into reloading until
+      // READY=1. So the end of the roll is read from the status.
+      const after = await waitFor(
+        'the rolling restart to be done',
+        async () => {
+          const s = await show();
+          return s.SubState === 'running' && /rolling restart done/.test(s.StatusText ?? '') ? s : undefined;
+        },
+        60_000,
+      );
+      // A few more rounds against the new workers alone, then the storm ends.
+      const settled = outcomes.length;
+      await waitFor('requests after the roll', () => (outcomes.length >= settled + 40 ? true : undefined), 30_000);
+      rolled = true;
+      await Promise.all(storm);
 
-    await bed.exec(['journalctl', '--sync']);
-    const journal = await bed.journal(SERVICE);
-    expect(journal).toMatch(/^Reloading cluster\.service - cluster example/m);
-    expect(journal).toMatch(/^Reloaded cluster\.service - cluster example/m);
-    for (const pid of renewed) expect(journal).toContain(`worker ${pid}: listening on the activated socket`);
-    expect(await bed.systemctl('is-active', SERVICE)).toBe('active\n');
-  }, 120_000);
+      const lost = outcomes.filter((outcome) => !/^\d+$/.test(outcome));
+      const count = (code: string): number => lost.filter((outcome) => outcome === code).length;
+      console.log(
+        `${policy}: cluster.service reload under ${outcomes.length} connections: ${count('ECONNREFUSED')} refused, ${count('ECONNRESET')} reset, ${lost.length} lost`,
+      );
+      expect(lost, `of ${outcomes.length} connections`).toEqual([]);
+      expect(after).toEqual({
+        ActiveState: 'active',
+        SubState: 'running',
+        MainPID: before.MainPID,
+        StatusText: '2 of 2 workers listening; rolling restart done: replaced 2 workers',
+        NRestarts: '0',
+      });
+      const renewed = await workers(after.MainPID);
+      expect(renewed).toHaveLength(2);
+      expect(renewed.filter((pid) => old.includes(pid))).toEqual([]);
+      // Every answer came from a worker of this primary: an old one, then a new one.
+      expect([...new Set(outcomes)].every((pid) => old.includes(pid) || renewed.includes(pid))).toBe(true);
+      expect(outcomes.slice(-8).every((pid) => renewed.includes(pid))).toBe(true);
+
+      await bed.exec(['journalctl', '--sync']);
+      const journal = await bed.journal(SERVICE);
+      expect(journal).toMatch(/^Reloading cluster\.service - cluster example/m);
+      expect(journal).toMatch(/^Reloaded cluster\.service - cluster example/m);
+      for (const pid of renewed) expect(journal).toContain(`worker ${pid}: listening on the activated socket`);
+      expect(await bed.systemctl('is-active', SERVICE)).toBe('active\n');
+      await bed.removeDropIn(SERVICE, 'policy');
+      await bed.systemctl('stop', SERVICE);
+    },
+    120_000,
+  );
 
   it('all workers killed at once: the primary exits 1 saying why, and the socket starts the service again', async () => {
     expect(await askPid()).toMatch(/^\d+$/);
