@@ -124,6 +124,12 @@ export function serveCluster(options: ClusterOptions): Cluster {
     }
     const worker = cluster.fork({ NOTIFY_SOCKET: undefined });
     alive.add(worker);
+    // A message to a worker that has just died (the disconnect() of a roll) fails with EPIPE on
+    // its channel, emitted here; unheard, it would end the primary. Its 'exit' follows anyway.
+    worker.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE' || error.code === 'ERR_IPC_CHANNEL_CLOSED') return;
+      process.emitWarning(`worker ${worker.process.pid}: ${error.message}`, { code: 'SDNODE_CLUSTER' });
+    });
     return worker;
   };
 

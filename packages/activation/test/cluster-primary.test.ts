@@ -99,7 +99,9 @@ async function startPrimary(options: { workers: number; mode: string; listenTime
     async until(pattern, timeoutMs = 20_000) {
       const texts: string[] = [];
       for (;;) {
-        const datagram = await receiver.next(timeoutMs);
+        const datagram = await receiver.next(timeoutMs).catch((error: Error) => {
+          throw new Error(`${error.message} matching ${pattern} after ${JSON.stringify(texts)}; the primary's stderr:\n${run.stderr()}`);
+        });
         expect(datagram.pid).toBe(run.child.pid);
         texts.push(datagram.text);
         if (pattern.test(datagram.text)) return texts;
