@@ -7,7 +7,8 @@ import os from 'node:os';
 import { listen, serveCluster, serveUntilStopped } from '@sdnode/activation';
 
 if (cluster.isPrimary) {
-  // READY once every worker listens, a dead worker replaced, SIGTERM drains every worker.
+  // READY once every worker listens, a dead worker replaced, SIGHUP restarts them one at a time,
+  // SIGTERM drains every worker.
   serveCluster({ workers: Number(process.env.WORKERS ?? os.availableParallelism()) });
 } else {
   const server = http.createServer((_request, response) => response.end(`${process.pid}\n`));

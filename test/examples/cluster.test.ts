@@ -1,7 +1,8 @@
 // examples/cluster/server.mjs under a real systemd-socket-activate: the workers serve on the
 // primary's activated socket (the activating request included) under both scheduling policies,
 // the primary alone tells a real datagram receiver READY/STATUS/STOPPING, a worker killed is
-// replaced with no connection refused, and SIGTERM drains every worker before the primary exits 0.
+// replaced with no connection refused, SIGHUP rolls the workers over with no connection lost, and
+// SIGTERM drains every worker before the primary exits 0.
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -117,6 +118,39 @@ describe.each(['rr', 'none'] as const)('examples/cluster/server.mjs, NODE_CLUSTE
     const lost = outcomes.filter((outcome) => !/^\d+$/.test(outcome));
     expect(lost.length, `lost: ${lost.join(', ')}`).toBeLessThanOrEqual(clients);
     expect(primary.alive).toBe(true);
+  });
+  it('on SIGHUP replaces every worker one at a time while a client storm loses no connection', async () => {
+    const { process: primary, port } = await cluster(policy);
+    const before = await workersAnswering(port, 2);
+    expect(before.size).toBe(2);
+    const outcomes: string[] = [];
+    let rolled = false;
+    const storm = Array.from({ length: 4 }, async () => {
+      for (let i = 0; i < 2000 && !rolled; i++) {
+        outcomes.push(await workerPid(port, 5000).then(String, (error: NodeJS.ErrnoException) => error.code ?? error.message));
+      }
+    });
+    primary.signal('SIGHUP');
+    // Done once no old worker is left (the new ones answer meanwhile): bounded by the poll below.
+    for (let i = 0; i < 300 && [...before].some(isAlive); i++) await new Promise((r) => setTimeout(r, 100));
+    rolled = true;
+    await Promise.all(storm);
+    expect([...before].filter(isAlive)).toEqual([]);
+    const lost = outcomes.filter((outcome) => !/^\d+$/.test(outcome));
+    console.log(`NODE_CLUSTER_SCHED_POLICY=${policy}: rolling restart under ${outcomes.length} requests, lost: ${lost.length}`);
+    expect(lost, `of ${outcomes.length} requests`).toEqual([]);
+    const after = await workersAnswering(port, 2);
+    expect(after.size).toBe(2);
+    expect([...after].filter((pid) => before.has(pid))).toEqual([]);
+    expect(primary.alive).toBe(true);
+  }, 60_000);
+  it('when its last worker dies node:cluster closes the activated socket: the primary exits 1 saying so, not forking for ever', async () => {
+    const { process: primary, port } = await cluster(policy, { WORKERS: '1' });
+    process.kill(await workerPid(port), 'SIGKILL');
+    expect(await primary.waitForExit(20_000)).toEqual({ code: 1, signal: null });
+    expect(primary.stderr).toContain(
+      '[SDNODE_CLUSTER] Warning: node:cluster closed the activated socket fd 3 as its last worker exited; no new worker can listen on it: exiting with status 1',
+    );
   });
 });
 
