@@ -3,6 +3,8 @@
 // run. Prints the tables and writes bench/results.md and bench/chart.svg
 // (bench/out/ for --quick, so a smoke run never replaces the real numbers).
 // `--render` writes them again from the last run's raw figures, measuring nothing.
+// `--only P1,P2` measures just those; `--before DIR` adds the daemons of another built checkout
+// as "ours before". Either makes a partial run, written to bench/out/ like --quick.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -38,8 +40,21 @@ const HARD_LIMIT_MS = { full: 8 * 60_000, quick: 2 * 60_000 };
 const quick = process.argv.includes('--quick');
 const kind = quick ? 'quick' : 'full';
 const config = CONFIGS[kind];
-const outDir = quick ? OUT : BENCH;
-const rawFile = path.join(OUT, `${kind}-run.json`);
+const only = optionValue('--only')?.split(',');
+const before = optionValue('--before');
+const MEASUREMENTS = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8'];
+for (const id of only ?? []) {
+  if (!MEASUREMENTS.includes(id)) usage(`--only ${only.join(',')}: ${id} is not one of ${MEASUREMENTS.join(', ')}`);
+}
+if (before !== undefined && !fs.existsSync(path.join(before, 'packages'))) {
+  usage(
+    `--before ${before}: expected the root of a built sdnode checkout (git worktree add DIR COMMIT, then pnpm install and pnpm run build in it)`,
+  );
+}
+const measured = (id) => only === undefined || only.includes(id);
+const partial = only !== undefined || before !== undefined;
+const outDir = quick || partial ? OUT : BENCH;
+const rawFile = path.join(OUT, `${partial ? 'partial' : kind}-run.json`);
 if (process.argv.includes('--render')) {
   publish(JSON.parse(fs.readFileSync(rawFile, 'utf8')));
   process.exit(0);
@@ -66,7 +81,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.e
 
 const log = (text) => console.error(`[${((Date.now() - began) / 1000).toFixed(0).padStart(3)} s] ${text}`);
 
-const { byMode, maxrss, notes } = prepareContenders({ variants: true });
+const { byMode, maxrss, notes } = prepareContenders({ variants: true, before });
 const modeById = Object.fromEntries(MODES.map((mode) => [mode.id, mode]));
 const withoutVariants = (list) => list.filter((contender) => contender.role !== 'variant');
 // The native-less variant shows its cost once per process: P1 and P5, not per connection.
@@ -74,7 +89,6 @@ const forThroughput = (list) => list.filter((contender) => !contender.env.SDNODE
 
 const sections = [];
 
-log('P1 cold activation');
 // A section: what one table (and one chart group) shows; `reference` is the role the ratios divide by.
 const cold = {
   short: 'cold start',
@@ -88,16 +102,21 @@ const cold = {
   variants: true,
   modes: [],
 };
-for (const mode of MODES) {
-  log(`  ${mode.title}`);
-  cold.modes.push({ mode, results: await measureCold(mode, byMode[mode.id], config.cold) });
+if (measured('P1')) {
+  log('P1 cold activation');
+  for (const mode of MODES) {
+    log(`  ${mode.title}`);
+    cold.modes.push({ mode, results: await measureCold(mode, byMode[mode.id], config.cold) });
+  }
+  sections.push(cold);
 }
-sections.push(cold);
 
-log('P7 cold activation under sdnode activate');
 const cliContenders = underSdnode(byMode.listen);
-if (cliContenders.length === 0) notes.push('P7 not measured: packages/cli or socket-service is not built (pnpm run build)');
+if (!measured('P7')) {
+  // not asked for (--only)
+} else if (cliContenders.length === 0) notes.push('P7 not measured: packages/cli or socket-service is not built (pnpm run build)');
 else {
+  log('P7 cold activation under sdnode activate');
   sections.push({
     short: 'sdnode activate',
     title: 'P7 cold activation under `sdnode activate`, connect → first byte',
@@ -110,7 +129,6 @@ else {
   });
 }
 
-log('P2 per-connection throughput');
 const throughputLoad = `${config.throughput.connections} at concurrency ${config.throughput.concurrency}`;
 const throughput = {
   short: 'conn/s',
@@ -124,15 +142,17 @@ const throughput = {
   variants: true,
   modes: [],
 };
-for (const mode of [modeById.accepted, modeById.inetd]) {
-  log(`  ${mode.title}`);
-  throughput.modes.push({ mode, results: await measureThroughput(mode, forThroughput(byMode[mode.id]), config.throughput) });
+if (measured('P2')) {
+  log('P2 per-connection throughput');
+  for (const mode of [modeById.accepted, modeById.inetd]) {
+    log(`  ${mode.title}`);
+    throughput.modes.push({ mode, results: await measureThroughput(mode, forThroughput(byMode[mode.id]), config.throughput) });
+  }
+  sections.push(throughput);
 }
-sections.push(throughput);
 
 // P5 runs before P3: P3's thousands of connections linger in TIME_WAIT for a minute, and
 // that would weigh on anything reading the kernel's socket tables meanwhile.
-log('P5 peak memory and idle cost');
 const memory = {
   short: 'peak RSS',
   title: 'P5 peak RSS',
@@ -144,12 +164,14 @@ const memory = {
   variants: true,
   modes: [],
 };
-for (const mode of MODES) {
-  log(`  ${mode.title}`);
-  memory.modes.push({ mode, results: await measureMemory(mode, byMode[mode.id], { ...config.memory, maxrss }) });
+if (measured('P5')) {
+  log('P5 peak memory and idle cost');
+  for (const mode of MODES) {
+    log(`  ${mode.title}`);
+    memory.modes.push({ mode, results: await measureMemory(mode, byMode[mode.id], { ...config.memory, maxrss }) });
+  }
 }
 
-log('P8 cluster steady state');
 // The same steady load against 2 cluster workers and against one process (socket-service), side by side.
 const clusterContenders = [
   {
@@ -160,8 +182,9 @@ const clusterContenders = [
   },
   ...byMode.listen.filter((c) => c.role === 'ours').map((c) => ({ ...c, name: 'one process (socket-service)', role: 'single' })),
 ];
-const clusterResults = await measureSteady(modeById.listen, clusterContenders, config.steady);
-const clusterSection = {
+if (measured('P8')) log('P8 cluster steady state');
+const clusterResults = measured('P8') ? await measureSteady(modeById.listen, clusterContenders, config.steady) : undefined;
+const clusterSection = clusterResults && {
   short: 'cluster conn/s',
   title: `P8 cluster steady state, connections/s (${config.steady.connections} at concurrency ${config.steady.concurrency}; 2 cores shared with the client)`,
   unit: 'conn/s',
@@ -172,11 +195,11 @@ const clusterSection = {
   modes: [{ mode: modeById.listen, results: clusterResults.rate }],
 };
 
-log('P3 mode 1 steady state');
 const steadyContenders = [...withoutVariants(byMode.listen).filter((c) => c.role !== 'c'), PLAIN_NET];
-const steadyResults = await measureSteady(modeById.listen, steadyContenders, config.steady);
+if (measured('P3')) log('P3 mode 1 steady state');
+const steadyResults = measured('P3') ? await measureSteady(modeById.listen, steadyContenders, config.steady) : undefined;
 const steadyLoad = `${config.steady.connections} at concurrency ${config.steady.concurrency}`;
-sections.push(
+const steadySections = steadyResults && [
   {
     short: 'steady conn/s',
     title: `P3 steady state, connections/s (${steadyLoad})`,
@@ -198,24 +221,46 @@ sections.push(
     referenceName: PLAIN_NET.name,
     modes: [{ mode: modeById.listen, results: steadyResults.cpu }],
   },
-  memory,
-  clusterSection,
-);
+];
+sections.push(...(steadySections ?? []), ...(measured('P5') ? [memory] : []), ...(clusterSection ? [clusterSection] : []));
 
-log('P4 notify and native load (bench/measure/activation.mjs)');
-const notify = await measureNotify();
-log('P4 notify against a receiver that never reads (bench/measure/stalled-receiver.mjs)');
-const stall = await measureNotifyStall();
-if (stall.figures) notify.figures = { ...notify.figures, ...stall.figures };
-else notes.push(stall.note);
-log('P6 journal log call against console.error (bench/measure/journal.mjs)');
-const journal = await measureJournal();
+let notify;
+if (measured('P4')) {
+  log('P4 notify and native load (bench/measure/activation.mjs)');
+  notify = await measureNotify();
+  log('P4 notify against a receiver that never reads (bench/measure/stalled-receiver.mjs)');
+  const stall = await measureNotifyStall();
+  if (stall.figures) notify.figures = { ...notify.figures, ...stall.figures };
+  else notes.push(stall.note);
+}
+let journal;
+if (measured('P6')) {
+  log('P6 journal log call against console.error (bench/measure/journal.mjs)');
+  journal = await measureJournal();
+}
 
 const info = machine();
-const run = { sections, memory, notify, journal, notes, info, quick, seconds: Math.round((Date.now() - began) / 1000) };
+const command = ['pnpm bench', ...process.argv.slice(2)].join(' ');
+const run = { sections, memory, notify, journal, notes, info, quick, command, seconds: Math.round((Date.now() - began) / 1000) };
 fs.mkdirSync(OUT, { recursive: true });
 fs.writeFileSync(rawFile, JSON.stringify(run));
 publish(run);
+
+/** The value after `flag` (`--flag VALUE` or `--flag=VALUE`), undefined when absent. */
+function optionValue(flag) {
+  const args = process.argv.slice(2);
+  const joined = args.find((arg) => arg.startsWith(`${flag}=`));
+  if (joined !== undefined) return joined.slice(flag.length + 1);
+  const at = args.indexOf(flag);
+  if (at === -1) return undefined;
+  if (at + 1 >= args.length) usage(`${flag} needs a value`);
+  return args[at + 1];
+}
+
+function usage(problem) {
+  console.error(`bench: ${problem}\nusage: pnpm bench [--quick] [--only P1,P2,…] [--before DIR] | --render`);
+  process.exit(2);
+}
 
 function publish(run) {
   const markdown = renderResults(run);

@@ -43,8 +43,10 @@ export const MODES = [
 /**
  * Prepares every contender of every mode. A contender is { name, command, env, role }
  * where role is 'ours' | 'bare' | 'c' | 'variant'. Missing daemons are reported, not fatal.
+ * `before`: the root of another built checkout (`--before DIR`), whose daemons run as the variant
+ * "ours before" next to ours, so that a change is compared with what came before in one run.
  */
-export function prepareContenders({ variants }) {
+export function prepareContenders({ variants, before }) {
   const notes = [];
   const maxrss = compileC(path.join(BENCH, 'tools/maxrss.c'), 'maxrss');
   const byMode = {};
@@ -57,6 +59,11 @@ export function prepareContenders({ variants }) {
     list.push({ name: 'bare Node', role: 'bare', command: [NODE, path.join(BENCH, 'contenders', mode.bare)], env: {} });
     list.push({ name: 'C', role: 'c', command: [compileC(path.join(BENCH, 'contenders', `${mode.c}.c`), mode.c)], env: {} });
     if (haveDaemon && variants) list.push(...prepareVariants(daemon));
+    if (before !== undefined) {
+      const earlier = path.join(before, mode.daemon);
+      if (fs.existsSync(earlier)) list.push({ name: 'ours before', role: 'variant', command: [NODE, earlier], env: {} });
+      else notes.push(`--before: ${earlier} is missing (build that checkout): "ours before" not measured for ${mode.id}`);
+    }
     byMode[mode.id] = list;
   }
   return { byMode, maxrss, notes };

@@ -33,11 +33,11 @@ function figureTable(result) {
   ];
 }
 
-export function renderResults({ sections, memory, notify, journal, notes, info, quick, seconds }) {
+export function renderResults({ sections, memory, notify, journal, notes, info, quick, command, seconds }) {
   const out = [];
   out.push(`# sdnode benchmarks${quick ? ' (quick smoke run: too few samples to trust)' : ''}`, '');
   out.push(
-    `Taken ${info.date} in ${seconds} s by \`pnpm bench${quick ? ' --quick' : ''}\`: Node ${info.node}, ${info.cpu}, ` +
+    `Taken ${info.date} in ${seconds} s by \`${command ?? `pnpm bench${quick ? ' --quick' : ''}`}\`: Node ${info.node}, ${info.cpu}, ` +
       `nproc ${info.nproc}, ${info.kernel}, ${info.launcher}. Loopback (127.0.0.1) only.`,
     '',
   );
@@ -53,10 +53,11 @@ export function renderResults({ sections, memory, notify, journal, notes, info, 
   const variants = variantsTable(sections);
   if (variants) {
     out.push(
-      '## Ours without its native part',
+      '## Variants of ours',
       '',
       '"native part off": `SDNODE_NO_NATIVE=1`, the library without its native binary (it then reads the socket tables in ' +
-        '/proc/self/net instead, a cost that grows with the sockets open on the host).',
+        '/proc/self/net instead, a cost that grows with the sockets open on the host). "ours before" (with `--before DIR`): ' +
+        'the daemons of another built checkout, in the same rounds as ours.',
       '',
       variants,
       '',
@@ -66,12 +67,16 @@ export function renderResults({ sections, memory, notify, journal, notes, info, 
   }
   out.push('## Settled variants (no longer measured)', '', ...SETTLED_VARIANTS.map((line) => `- ${line}`), '');
   for (const section of sections) out.push(`## ${section.title}`, '', detailTable(section), '');
-  out.push('## Idle cost', '');
-  for (const { mode, results } of memory.modes) {
-    const ours = results.find((result) => result.contender.role === 'ours');
-    out.push(`- ${mode.title}: ${ours?.idle ?? 'not measured'}`);
+  // A partial run (--only) may leave out P5, P4 and P6.
+  if (memory?.modes.length) {
+    out.push('## Idle cost', '');
+    for (const { mode, results } of memory.modes) {
+      const ours = results.find((result) => result.contender.role === 'ours');
+      out.push(`- ${mode.title}: ${ours?.idle ?? 'not measured'}`);
+    }
+    out.push('');
   }
-  out.push('', '## P4 notify and native load (bench/measure/activation.mjs)', '', ...figureTable(notify));
+  if (notify) out.push('## P4 notify and native load (bench/measure/activation.mjs)', '', ...figureTable(notify));
   // Runs from before the journal benchmark have no figures for it.
   if (journal) out.push('', '## P6 journal log call against console.error (bench/measure/journal.mjs)', '', ...figureTable(journal));
   const allNotes = [...notes, ...failureNotes(sections).map((failure) => `failed sample: ${failure}`)];

@@ -7,20 +7,18 @@
 //   timed is the sender's cost and not how fast the receiver reads;
 // - the one-time load of the native binary (fresh child processes, median);
 // - import of the package + listenFds() (fresh child processes, median).
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startReceiver } from '../lib/receiver.mjs';
+import { timedBatches } from '../lib/timed-batches.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const packageRoot = path.join(root, 'packages', 'activation');
 const entry = path.join(packageRoot, 'dist', 'index.js');
 const binary = path.join(packageRoot, 'prebuilds', `linux-${process.arch}`, 'sdnode.node');
-const receiverScript = path.join(packageRoot, 'test', 'helpers', 'notify-receiver.py');
-const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 const BATCHES = 7;
 const CALLS_PER_BATCH = 2_000;
@@ -51,13 +49,8 @@ function childMedian(code) {
 }
 
 async function notifyCost() {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sdnode-bench-'));
-  const address = path.join(dir, 'notify.sock');
-  const receiver = spawn(python, [receiverScript, address, '--drain'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: receiver.stdout })[Symbol.asyncIterator]();
+  const { address, lines, stop } = await startReceiver(['--drain']);
   try {
-    const ready = JSON.parse((await lines.next()).value);
-    if (ready.ready !== address) throw new Error(`receiver did not start: ${JSON.stringify(ready)}`);
     process.env.NOTIFY_SOCKET = address;
     const { notify } = await import(pathToFileURL(entry).href);
 
@@ -67,27 +60,22 @@ async function notifyCost() {
     // Alternate batches of notify.status() and of the bare native send (same
     // kernel path, no validation or formatting) so both see the same load.
     let delivered = 0;
-    const perCall = { notify: [], raw: [] };
     const sends = {
       notify: (batch, i) => notify.status(`batch ${batch} call ${i}`),
       raw: () => native.send(address, rawMessage, []),
     };
-    for (let batch = -1; batch < BATCHES; batch++) {
-      for (const [name, send] of Object.entries(sends)) {
-        let elapsedNs = 0n;
-        for (let done = 0; done < CALLS_PER_BATCH; done += ROUND) {
-          const start = process.hrtime.bigint();
-          for (let i = done; i < done + ROUND; i++) send(batch, i);
-          elapsedNs += process.hrtime.bigint() - start;
-          // Every datagram must have reached the receiver, and its queue is empty again: it counts them.
-          notify.send({ SYNC: 1 });
-          delivered += ROUND + 1;
-          const { count } = JSON.parse((await lines.next()).value);
-          if (count !== delivered) throw new Error(`receiver got ${count} datagrams, ${delivered} were sent`);
-        }
-        if (batch >= 0) perCall[name].push(Number(elapsedNs) / 1000 / CALLS_PER_BATCH); // batch -1 warms up
-      }
-    }
+    const perCall = await timedBatches(sends, {
+      batches: BATCHES,
+      callsPerBatch: CALLS_PER_BATCH,
+      round: ROUND,
+      drained: async () => {
+        // Every datagram must have reached the receiver, and its queue is empty again: it counts them.
+        notify.send({ SYNC: 1 });
+        delivered += ROUND + 1;
+        const { count } = JSON.parse((await lines.next()).value);
+        if (count !== delivered) throw new Error(`receiver got ${count} datagrams, ${delivered} were sent`);
+      },
+    });
     return {
       median: median(perCall.notify),
       min: Math.min(...perCall.notify),
@@ -95,8 +83,7 @@ async function notifyCost() {
       raw: median(perCall.raw),
     };
   } finally {
-    receiver.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+    stop();
   }
 }
 

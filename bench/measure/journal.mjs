@@ -7,17 +7,15 @@
 // interleaved batch by batch in one child process, medians over the batches.
 // With --json the last line is one JSON object of the figures (bench/measure/notify.mjs reads it).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startReceiver } from '../lib/receiver.mjs';
+import { timedBatches } from '../lib/timed-batches.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const packageRoot = path.join(root, 'packages', 'activation');
 const entry = path.join(packageRoot, 'dist', 'index.js');
-const receiverScript = path.join(packageRoot, 'test', 'helpers', 'notify-receiver.py');
-const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 const BATCHES = 9;
 const CALLS_PER_BATCH = 2_000;
@@ -47,17 +45,11 @@ async function parent() {
 }
 
 async function child() {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sdnode-bench-journal-'));
-  const address = path.join(dir, 'journal.sock');
-  const receiver = spawn(python, [receiverScript, address, '--drain'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { address, lines, stop } = await startReceiver(['--drain'], 'journal.sock');
   try {
-    const counts = createInterface({ input: receiver.stdout })[Symbol.asyncIterator]();
-    const ready = JSON.parse((await counts.next()).value);
-    if (ready.ready !== address) throw new Error(`receiver did not start: ${JSON.stringify(ready)}`);
-    console.log(JSON.stringify(await measure(address, counts)));
+    console.log(JSON.stringify(await measure(address, lines)));
   } finally {
-    receiver.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+    stop();
   }
 }
 
@@ -70,23 +62,18 @@ async function measure(address, counts) {
     console: (batch, i) => console.error(line(batch, i)),
   };
   let delivered = 0;
-  const perCall = { journal: [], console: [] };
-  for (let batch = -1; batch < BATCHES; batch++) {
-    for (const [name, send] of Object.entries(sends)) {
-      let elapsedNs = 0n;
-      for (let done = 0; done < CALLS_PER_BATCH; done += ROUND) {
-        const start = process.hrtime.bigint();
-        for (let i = done; i < done + ROUND; i++) send(batch, i);
-        elapsedNs += process.hrtime.bigint() - start;
-        // Every datagram has reached the receiver and its queue is empty again (both contenders wait the same).
-        notify.send({ SYNC: 1 }, { env: { NOTIFY_SOCKET: address } });
-        delivered += (name === 'journal' ? ROUND : 0) + 1;
-        const { count } = JSON.parse((await counts.next()).value);
-        if (count !== delivered) throw new Error(`receiver got ${count} datagrams, ${delivered} were sent`);
-      }
-      if (batch >= 0) perCall[name].push(Number(elapsedNs) / 1000 / CALLS_PER_BATCH); // batch -1 warms up
-    }
-  }
+  const perCall = await timedBatches(sends, {
+    batches: BATCHES,
+    callsPerBatch: CALLS_PER_BATCH,
+    round: ROUND,
+    drained: async (name) => {
+      // Every datagram has reached the receiver and its queue is empty again (both contenders wait the same).
+      notify.send({ SYNC: 1 }, { env: { NOTIFY_SOCKET: address } });
+      delivered += (name === 'journal' ? ROUND : 0) + 1;
+      const { count } = JSON.parse((await counts.next()).value);
+      if (count !== delivered) throw new Error(`receiver got ${count} datagrams, ${delivered} were sent`);
+    },
+  });
   if (log.target !== 'journal') throw new Error(`the logger fell back to ${log.target}`);
   const ratios = perCall.journal.map((us, i) => us / perCall.console[i]);
   return { journal: median(perCall.journal), console: median(perCall.console), ratio: median(ratios) };

@@ -10,19 +10,17 @@
 // send (-DSD_SEND_FLAGS=MSG_NOSIGNAL: the behaviour before, and libsystemd's sd_notify): it would
 // block for ever, so its receiver starts reading after STALL_MS, which bounds the measurement.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { sources } from '../../packages/activation/native/targets.mjs';
+import { startReceiver } from '../lib/receiver.mjs';
 
 const bench = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const packageRoot = path.join(bench, '..', 'packages', 'activation');
 const entry = path.join(packageRoot, 'dist', 'index.js');
-const receiverScript = path.join(packageRoot, 'test', 'helpers', 'notify-receiver.py');
-const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 const ROUNDS = 5;
 const STATUS_CALLS = 1000;
@@ -103,14 +101,10 @@ const ROUND_CODE = `
 `;
 
 async function round(contender, target) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sdnode-stall-'));
-  const address = path.join(dir, 'notify.sock');
-  const receiver = spawn(python, [receiverScript, address, '--stalled', '--drain'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { address, process: receiver, stop } = await startReceiver(['--stalled', '--drain']);
   let child;
   let timer;
   try {
-    const ready = JSON.parse((await createInterface({ input: receiver.stdout })[Symbol.asyncIterator]().next()).value);
-    if (ready.ready !== address) throw new Error(`receiver did not start: ${JSON.stringify(ready)}`);
     child = spawn(process.execPath, ['--input-type=module', '-e', ROUND_CODE], {
       env: { ...process.env, NOTIFY_SOCKET: address, STALL_ARGS: JSON.stringify([contender, target, STATUS_CALLS, READY_EVERY]) },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -127,8 +121,7 @@ async function round(contender, target) {
   } finally {
     clearTimeout(timer);
     child?.kill('SIGKILL');
-    receiver.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+    stop();
   }
 }
 

@@ -16,8 +16,12 @@ describe('socket-service-inet under systemd-socket-activate -a --inetd', () => {
 
 describe('socket-service-inet misused', () => {
   it.each([
-    ['/dev/null', 'ignore' as const, /^socket-service-inet: stdin is .*not a connected socket: run with systemd-socket-activate/],
-    ['a pipe', 'pipe' as const, /^socket-service-inet: stdin is a pipe, not a connected socket/],
+    [
+      '/dev/null',
+      'ignore' as const,
+      /^socket-service-inet: fd 0 \(stdin\) is neither a socket, a FIFO nor a file: expected a connected stream socket: run with systemd-socket-activate/,
+    ],
+    ['a pipe', 'pipe' as const, /^socket-service-inet: fd 0 \(stdin\) is a FIFO: expected a connected stream socket/],
   ])('exits non-zero with one line when stdin is %s', async (_what, stdin, message) => {
     const daemon = new Running('sh', [
       '-c',
@@ -37,6 +41,6 @@ describe('socket-service-inet misused', () => {
     await request(port).catch(() => undefined); // triggers the exec; the daemon refuses to serve
     expect((await launcher.waitForExit()).code).not.toBe(0);
     expect(launcher.stderrLines(PREFIX)).toHaveLength(1);
-    expect(launcher.stderrLines(PREFIX)[0]).toMatch(/^socket-service-inet: stdin is a listening socket/);
+    expect(launcher.stderrLines(PREFIX)[0]).toMatch(/^socket-service-inet: fd 0 \(stdin\) is a listening inet4 stream socket/);
   });
 });

@@ -134,7 +134,7 @@ suite('reload, journal and credentials under a real systemd manager', () => {
     // in one native entry, under its own name and at error priority, and exits 1.
     for (const [name, said] of [
       ['socket-service-accepted', 'no accepted connection'],
-      ['socket-service-inet', 'not a connected socket'],
+      ['socket-service-inet', 'expected a connected stream socket'],
     ] as const) {
       it(`${name} logs native entries with its own identifier`, async () => {
         const run = await bed.exec(

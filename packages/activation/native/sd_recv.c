@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sd_send.h"
 #include "sdnode.h"
 
 /* One byte more than the manager accepts, so that a longer datagram shows as such. */

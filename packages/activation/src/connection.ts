@@ -5,45 +5,49 @@ import { Socket } from 'node:net';
 import { claim, release } from './adopted-fds.js';
 import { type Connection, type ConnectionPolicy, connectionPolicy, guardConnection } from './connection-policy.js';
 import { SystemdError } from './errors.js';
-import { expectKind, isKind } from './expect-kind.js';
-import { fdInfo, type FdInfo } from './fd-info.js';
-import { activationState, listenFds } from './listen-fds.js';
-import { refuseWrapper } from './select-fd.js';
+import { expectKind } from './expect-kind.js';
+import { fdInfo } from './fd-info.js';
+import { activationState } from './listen-fds.js';
+import { describePassed, type FdSelection, selectFds } from './select-fd.js';
 import { StdioConnection } from './stdio-connection.js';
 
+/** The name systemd gives the connection of an `Accept=yes` service (LISTEN_FDNAMES). */
+const CONNECTION_NAME = 'connection';
+
 /**
- * The connection of an `Accept=yes` service (`systemd-socket-activate --accept`): the fd named
- * `connection`, else the single connected stream socket among listenFds(), else `options.fd`.
- * @throws SystemdError `ENOENT` without a connection, `EINVAL` for several, a wrong kind (fd left open)
- *   or a wrapper (LISTEN_PID names another process); `EEXIST` for an fd already adopted
+ * The connection of an `Accept=yes` service (`systemd-socket-activate --accept`), chosen as every
+ * adopting function chooses (`name`, `fd`: see selectFds()); by default the fd named `connection`,
+ * else the single connected stream socket among listenFds(). `fd` alone in a process that was not
+ * socket-activated takes that fd (a connection got some other way).
+ * @throws SystemdError `ENOENT` without a connection, `EINVAL` for several, a malformed option, a wrong
+ *   kind (fd left open), an `fd` that was not passed, or a wrapper (LISTEN_PID names another process);
+ *   `EEXIST` for an fd already adopted
  */
-export function acceptedConnection(options: { fd?: number } = {}): Socket {
-  refuseWrapper(activationState());
-  const fds = listenFds();
-  const named = fds.find((f) => f.name === 'connection');
-  let info = named === undefined ? undefined : fdInfo(named.fd);
-  if (info === undefined && fds.length > 0) {
-    const connected = fds.map((f) => fdInfo(f.fd)).filter((i) => isKind(i, 'connected-stream'));
-    if (connected.length > 1) {
-      throw new SystemdError(
-        `${connected.length} connected stream sockets were passed (${connected.map((i) => i.fd).join(', ')}): name the connection fd "connection" or pass { fd }`,
-        'EINVAL',
-      );
-    }
-    info = connected[0];
-  }
-  if (info === undefined && options.fd !== undefined) info = fdInfo(options.fd);
-  if (info === undefined) {
+export function acceptedConnection(options: FdSelection = {}): Socket {
+  const byDefault = options.name === undefined && options.fd === undefined;
+  // systemd names an Accept=yes connection `connection`: by default that one wins over other connected fds.
+  const named = byDefault && activationState().fds.some((f) => f.name === CONNECTION_NAME);
+  const selected = selectFds(named ? { name: CONNECTION_NAME } : options, 'connected-stream');
+  const chosen = selected.fds;
+  if (chosen.length > 1) {
     throw new SystemdError(
-      fds.length === 0
-        ? 'no accepted connection: LISTEN_FDS is not set for this process; run with systemd-socket-activate --accept or a socket unit with Accept=yes'
-        : `no accepted connection among the passed fds (${fds.map((f) => `${f.fd} "${f.name}"`).join(', ')}): Accept=yes passes one connected stream socket`,
-      'ENOENT',
-      { subject: 'LISTEN_FDS' },
+      `${chosen.length} connected stream sockets were passed (${describePassed(chosen)}): choose one with the name option (LISTEN_FDNAMES, FileDescriptorName=) or fd`,
+      'EINVAL',
+      { subject: 'name', value: options.name ?? '' },
     );
   }
-  expectKind(info, 'connected-stream');
-  const { fd } = info;
+  const [one] = chosen;
+  if (one === undefined) {
+    const { passed } = selected;
+    throw new SystemdError(
+      passed.length === 0
+        ? 'no accepted connection: LISTEN_FDS is not set for this process; run with systemd-socket-activate --accept or a socket unit with Accept=yes'
+        : `no accepted connection${options.name === undefined ? '' : ` named "${options.name}"`} among the passed fds (${describePassed(passed)}): Accept=yes passes one connected stream socket`,
+      'ENOENT',
+      { subject: options.name === undefined ? 'LISTEN_FDS' : 'LISTEN_FDNAMES' },
+    );
+  }
+  const { fd } = one;
   claim(fd);
   try {
     return new Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
@@ -58,20 +62,17 @@ let stdio: StdioConnection | undefined;
 /**
  * The connection of an inetd-style service (`StandardInput=socket`, `systemd-socket-activate
  * --inetd`) as one Duplex over process.stdin and process.stdout (both are that connection;
- * wrapping fd 0 again would break process.stdin); the same one on every call. Throws
- * SystemdError ENOTSOCK when stdin is not a connected socket, EINVAL when stdout is not the
- * same connection.
+ * wrapping fd 0 again would break process.stdin); the same one on every call.
+ * @throws SystemdError `EINVAL` when stdin is not a connected stream socket (the kind check every
+ *   adopting function makes), or when stdout is not the same connection
  */
 export function inetdConnection(): Connection {
   if (stdio !== undefined) return stdio;
-  const info = fdInfo(0);
-  if (info.kind !== 'socket' || info.type === 'dgram' || info.listening === true) {
-    throw new SystemdError(
-      `stdin is ${describeStdin(info)}, not a connected socket: run with systemd-socket-activate --accept --inetd or a unit with StandardInput=socket`,
-      'ENOTSOCK',
-      { subject: 'fd', value: '0' },
-    );
-  }
+  expectKind(fdInfo(0), 'connected-stream', {
+    role: 'stdin',
+    expected:
+      'a connected stream socket: run with systemd-socket-activate --accept --inetd or a unit with Accept=yes and StandardInput=socket',
+  });
   if (!sameFile(0, 1)) {
     throw new SystemdError(
       'stdout is not the connection stdin is: replies would not reach the client; leave StandardOutput= at its default (inherit) or set it to socket',
@@ -108,14 +109,6 @@ export function serveConnection<C extends Connection>(
   connection.once('close', () => setImmediate(onClosed));
   handler(connection);
   return connection;
-}
-
-function describeStdin(info: FdInfo): string {
-  if (process.getBuiltinModule('node:tty').isatty(0)) return 'a terminal';
-  if (info.kind === 'socket') return info.listening === true ? 'a listening socket' : 'a datagram socket';
-  if (info.kind === 'fifo') return 'a pipe';
-  if (info.kind === 'file') return 'a file';
-  return 'not a socket';
 }
 
 function sameFile(a: number, b: number): boolean {

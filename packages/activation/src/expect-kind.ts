@@ -22,25 +22,39 @@ export function isKind(info: FdInfo, kind: FdKind): boolean {
   return info.type === 'stream' && info.listening === (kind === 'listening-stream');
 }
 
+/** Who the fd is to the caller, for the message of a wrong kind. */
+export interface KindContext {
+  /** Its LISTEN_FDNAMES name: `fd 3 ("web")`. */
+  name?: string;
+  /** What the process knows it as: `fd 0 (stdin)`. */
+  role?: string;
+  /** What was expected, in place of the kind's usual words (how to run the service, for inetd mode). */
+  expected?: string;
+}
+
 /**
  * The one kind check before an fd is handed to Node (sd_is_socket()'s role): Node closes an fd whose
  * adoption fails, so the kind is checked first and a wrong one leaves the fd open and usable.
- * @throws SystemdError `EINVAL` naming the fd (and its LISTEN_FDNAMES name), what it is and what was expected
+ * @throws SystemdError `EINVAL` naming the fd (and its LISTEN_FDNAMES name or role), what it is and what was expected
  */
-export function expectKind(info: FdInfo, kind: FdKind, name?: string): void {
+export function expectKind(info: FdInfo, kind: FdKind, context: KindContext = {}): void {
   if (isKind(info, kind)) return;
+  const name = context.name === undefined ? '' : ` ("${context.name}")`;
+  const role = context.role === undefined ? '' : ` (${context.role})`;
   throw new SystemdError(
-    `fd ${info.fd}${name === undefined ? '' : ` ("${name}")`} is ${describeFd(info)}: expected ${EXPECTED[kind]}; the fd was left open`,
+    `fd ${info.fd}${role}${name} is ${describeFd(info)}: expected ${context.expected ?? EXPECTED[kind]}; the fd was left open`,
     'EINVAL',
     { subject: 'fd', value: String(info.fd) },
   );
 }
 
-/** An fd in words: `a FIFO`, `an inet4 dgram socket`, `a listening unix stream socket`. */
+/** An fd in words: `a FIFO`, `a terminal`, `an inet4 dgram socket`, `a listening unix stream socket`. */
 export function describeFd(info: FdInfo): string {
   if (info.kind === 'fifo') return 'a FIFO';
   if (info.kind === 'file') return 'a regular file';
-  if (info.kind === 'other') return 'neither a socket, a FIFO nor a file';
+  // node:tty only here: a terminal is the usual mistake (started by hand), and rare on any start path.
+  if (info.kind === 'other')
+    return process.getBuiltinModule('node:tty').isatty(info.fd) ? 'a terminal' : 'neither a socket, a FIFO nor a file';
   const family = info.family === undefined ? '' : `${info.family} `;
   const type = info.type ?? 'unknown-type';
   const state = info.type === 'stream' ? (info.listening ? 'listening ' : 'connected ') : '';

@@ -1,4 +1,3 @@
-import { constants } from 'node:os';
 import { SystemdError, invalid } from './errors.js';
 import { notify, type NotifyFields } from './notify.js';
 
@@ -104,6 +103,8 @@ function oneLine(text: string): string {
 function errnoOf(error: unknown): number | undefined {
   const { errno, code } = (error ?? {}) as { errno?: unknown; code?: unknown };
   if (typeof errno === 'number' && Number.isInteger(errno) && errno !== 0) return Math.abs(errno);
-  const byName = typeof code === 'string' ? (constants.errno as Record<string, number>)[code] : undefined;
-  return byName;
+  if (typeof code !== 'string') return undefined;
+  // node:os only here, when a reload failed: every daemon that registers a reload handler would
+  // otherwise load it on its start path.
+  return (process.getBuiltinModule('node:os').constants.errno as Record<string, number>)[code];
 }

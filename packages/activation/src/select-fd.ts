@@ -72,7 +72,7 @@ export function selectFds(selection: FdSelection, kind: FdKind): Selected {
 
   const fds = candidates.map((f) => ({ ...f, info: throughPrimary ? primaryFdInfo(f.fd) : fdInfo(f.fd) }));
   if (name !== undefined || fd !== undefined) {
-    for (const f of fds) expectKind(f.info, kind, f.name);
+    for (const f of fds) expectKind(f.info, kind, { name: f.name });
     return { fds, passed };
   }
   return { fds: fds.filter((f) => isKind(f.info, kind)), passed };

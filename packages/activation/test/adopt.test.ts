@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -374,6 +375,96 @@ describe('acceptedConnection()', () => {
       code: 'ENOENT',
       error:
         'no accepted connection: LISTEN_FDS is not set for this process; run with systemd-socket-activate --accept or a socket unit with Accept=yes',
+    });
+  });
+});
+
+/**
+ * Runs `script` (an ES module importing the built library as LIB) with two connected stream sockets
+ * passed as fds 3 and 4, named a and b; resolves what it reported and what each client received.
+ */
+async function withTwoConnections(script: string): Promise<{ report: any; received: [string, string] }> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const accepted: net.Socket[] = [];
+  server.on('connection', (socket) => accepted.push(socket));
+  const { port } = server.address() as net.AddressInfo;
+  const clients: net.Socket[] = [];
+  for (let i = 0; i < 2; i++) {
+    const client = net.connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+    clients.push(client);
+  }
+  await waitFor(() => accepted.length === 2, 5000, 'both connections accepted');
+  // fd 3 (a) is the first client's connection, fd 4 (b) the second's.
+  const ordered = clients.map((client) => accepted.find((socket) => socket.remotePort === client.localPort)!);
+  const received = clients.map(
+    (client) =>
+      new Promise<string>((resolve) => {
+        let text = '';
+        client.setEncoding('utf8').on('data', (d: string) => (text += d));
+        client.on('close', () => resolve(text));
+        client.on('error', () => resolve(text));
+      }),
+  );
+  const lib = JSON.stringify(path.resolve(adoptFixture, '../../../dist/index.js'));
+  const child = spawn(
+    'sh',
+    ['-c', 'LISTEN_PID=$$ LISTEN_FDS=2 LISTEN_FDNAMES=a:b exec node --input-type=module -e "$0"', `const LIB = ${lib};\n${script}`],
+    { stdio: ['ignore', 'ignore', 'pipe', ordered[0]!, ordered[1]!] },
+  );
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await waitFor(() => jsonLines(stderr).length > 0, 20_000, `a report from the child (stderr: ${stderr})`);
+  // The child holds its own copies now: ours go, so that a connection the child ends closes for its client.
+  for (const socket of accepted) socket.destroy();
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+  child.kill('SIGKILL');
+  for (const client of clients) client.destroy();
+  server.close();
+  return { report: jsonLines(stderr)[0], received: (await Promise.all(received)) as [string, string] };
+}
+
+describe('acceptedConnection() selects as the other adopting functions do', () => {
+  it('{ name } picks that connection among several', async () => {
+    const { report, received } = await withTwoConnections(`
+      const { acceptedConnection } = await import(LIB);
+      try {
+        const socket = acceptedConnection({ name: 'b' });
+        console.error(JSON.stringify({ fd: socket._handle.fd }));
+        socket.end('to b');
+      } catch (e) { console.error(JSON.stringify({ code: e.code, error: e.message })); }`);
+    expect(report).toEqual({ fd: 4 });
+    expect(received).toEqual(['', 'to b']);
+  });
+
+  it('several and no selection → EINVAL naming both fds and the options', async () => {
+    const { report } = await withTwoConnections(`
+      const { acceptedConnection } = await import(LIB);
+      try { acceptedConnection(); } catch (e) { console.error(JSON.stringify({ code: e.code, error: e.message })); }`);
+    expect(report).toEqual({
+      code: 'EINVAL',
+      error:
+        '2 connected stream sockets were passed (fd 3 "a", fd 4 "b"): choose one with the name option (LISTEN_FDNAMES, FileDescriptorName=) or fd',
+    });
+  });
+
+  it('{ fd } that was not passed → EINVAL listing the passed fds, as listen() does', async () => {
+    const { report } = await withTwoConnections(`
+      const { acceptedConnection } = await import(LIB);
+      try { acceptedConnection({ fd: 0 }); } catch (e) { console.error(JSON.stringify({ code: e.code, subject: e.subject, error: e.message })); }`);
+    expect(report).toMatchObject({ code: 'EINVAL', subject: 'fd' });
+    expect(report.error).toContain('fd 3 "a", fd 4 "b"');
+  });
+
+  it('{ name } that no passed fd has → ENOENT naming it', async () => {
+    const { report } = await withTwoConnections(`
+      const { acceptedConnection } = await import(LIB);
+      try { acceptedConnection({ name: 'c' }); } catch (e) { console.error(JSON.stringify({ code: e.code, error: e.message })); }`);
+    expect(report).toEqual({
+      code: 'ENOENT',
+      error: 'no accepted connection named "c" among the passed fds (fd 3 "a", fd 4 "b"): Accept=yes passes one connected stream socket',
     });
   });
 });

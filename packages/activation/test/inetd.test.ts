@@ -137,9 +137,9 @@ describe('inetdConnection() under systemd-socket-activate --accept --inetd', () 
     expect(await r.exited).toBe(3);
     expect(jsonLines(r.stderr())).toEqual([
       {
-        code: 'ENOTSOCK',
+        code: 'EINVAL',
         error:
-          'stdin is a listening socket, not a connected socket: run with systemd-socket-activate --accept --inetd or a unit with StandardInput=socket',
+          'fd 0 (stdin) is a listening inet4 stream socket: expected a connected stream socket: run with systemd-socket-activate --accept --inetd or a unit with Accept=yes and StandardInput=socket; the fd was left open',
       },
     ]);
   });

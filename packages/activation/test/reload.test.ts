@@ -83,6 +83,18 @@ describe('onReload', () => {
     expect((errors[0] as NodeJS.ErrnoException).code).toBe('ENOENT');
   });
 
+  it('an error with only an errno name (a SystemdError): ERRNO from the name', async () => {
+    unregister = onReload(
+      () => {
+        throw Object.assign(new Error('ANSWER is empty'), { code: 'EINVAL' });
+      },
+      { onError: () => {} },
+    );
+    process.kill(process.pid, 'SIGHUP');
+    await text();
+    expect(await text()).toBe('READY=1\nSTATUS=Reload failed, still on the previous configuration: ANSWER is empty\nERRNO=22\n');
+  });
+
   it('an error without errno, with line breaks: no ERRNO, one line of STATUS', async () => {
     unregister = onReload(
       async () => {
