@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROOT } from './build.mjs';
 
-const SCRIPT = path.join(ROOT, 'packages', 'activation', 'test', 'helpers', 'notify-receiver.py');
+const SCRIPT = path.join(ROOT, 'test', 'support', 'notify-receiver.py');
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 /**

@@ -1,5 +1,5 @@
 /* Plain C (libc only, no Node-API): the socket work behind notify, shared by the
- * addon and by the cross-compiled test harness (test/helpers/sd_send_main.c). */
+ * addon and by the cross-compiled test harness (test/fixtures/sd_send_main.c). */
 #ifndef SDNODE_SD_SEND_H
 #define SDNODE_SD_SEND_H
 

@@ -395,7 +395,7 @@ async function withTwoConnections(script: string): Promise<{ report: any; receiv
     await new Promise<void>((resolve) => client.once('connect', () => resolve()));
     clients.push(client);
   }
-  await waitFor(() => accepted.length === 2, 5000, 'both connections accepted');
+  await waitFor('both connections accepted', () => accepted.length === 2, 5000);
   // fd 3 (a) is the first client's connection, fd 4 (b) the second's.
   const ordered = clients.map((client) => accepted.find((socket) => socket.remotePort === client.localPort)!);
   const received = clients.map(
@@ -416,7 +416,7 @@ async function withTwoConnections(script: string): Promise<{ report: any; receiv
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitFor(() => jsonLines(stderr).length > 0, 20_000, `a report from the child (stderr: ${stderr})`);
+  await waitFor('a report from the child', () => jsonLines(stderr).length > 0, 20_000);
   // The child holds its own copies now: ours go, so that a connection the child ends closes for its client.
   for (const socket of accepted) socket.destroy();
   await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
