@@ -11,6 +11,7 @@ import {
   becomes,
   loopback,
   type Receiver,
+  isAlive,
   REPO_ROOT,
   request,
   sleep,
@@ -50,15 +51,6 @@ async function workersAnswering(port: number, enough: number, tries = 200): Prom
   for (let i = 0; i < tries && pids.size < enough; i++) pids.add(await workerPid(port));
   return pids;
 }
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe.each(['rr', 'none'] as const)('examples/cluster/server.mjs, NODE_CLUSTER_SCHED_POLICY=%s', (policy) => {
   it('serves the activating request and spreads the next over both workers; SIGTERM ends every worker, exit 0', async () => {

@@ -16,6 +16,7 @@ import {
   assertBuilt,
   exchange,
   fixture,
+  isAlive,
   jsonLines,
   randomPort,
   type Receiver,
@@ -144,15 +145,6 @@ async function storm(port: number, done: Promise<unknown>, clients = 4, max = 20
   );
   return outcomes;
 }
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('serveCluster(): rolling restart', () => {
   it('on SIGHUP replaces every worker one at a time under a client storm: RELOADING=1, READY=1, none refused', async () => {
