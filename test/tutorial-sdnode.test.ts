@@ -118,12 +118,12 @@ describe('README: sdnode activate', () => {
     await run('bash', ['-c', touch], { cwd: REPO_ROOT, timeout: 10_000 });
     // "Type again" once the restart is done, as a reader would after sdnode's lines about it.
     expect(await sdnode.waitForStderr(/ examples\/fd-store-handover changed: restarting \(SIGTERM\)/, 30_000), sdnode.stderr).toBe(true);
-    expect(await sdnode.waitForStderr(/ ready; status: Serving; 1 connections taken over /, 30_000), sdnode.stderr).toBe(true);
+    expect(await sdnode.waitForStderr(/ ready; status: Serving; 1 connection taken over /, 30_000), sdnode.stderr).toBe(true);
     const second = /^(\d+): two\n$/.exec(await ask(client, 'two\n'));
     expect(second, 'the answer after the restart').not.toBeNull();
     expect(second?.[1]).not.toBe(first?.[1]);
     expect(sdnode.stderr).toMatch(new RegExp(`pid ${second?.[1]} +started \\(restart\\): .*LISTEN_FDNAMES=listener:handover\\)`));
-    expect(sdnode.stderr).toMatch(new RegExp(`pid ${second?.[1]} +ready; status: Serving; 1 connections taken over`));
+    expect(sdnode.stderr).toMatch(new RegExp(`pid ${second?.[1]} +ready; status: Serving; 1 connection taken over`));
     expect(client.destroyed).toBe(false);
     // A new client is served by the new daemon as well.
     const fresh = await connected(port);

@@ -21,7 +21,8 @@ restored.forEach(serve);
 
 const server = net.createServer(serve);
 await listen(server, { name: 'listener', fallback: { port: 7010, host: '127.0.0.1' } });
-notify.ready(`Serving; ${restored.length} connections taken over from the previous instance`);
+const taken = restored.length === 1 ? '1 connection' : `${restored.length} connections`;
+notify.ready(`Serving; ${taken} taken over from the previous instance`);
 
 process.once('SIGTERM', async () => {
   notify.stopping(`Handing ${connections.size} connections to the service manager`);

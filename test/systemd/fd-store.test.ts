@@ -95,7 +95,7 @@ suite('fd-store handover under a real systemd manager', () => {
         const s = await bed.show(SERVICE, ['MainPID', 'ActiveState', 'StatusText', 'NRestarts']);
         return s.ActiveState === 'active' && s.MainPID !== before.MainPID && s.MainPID !== '0' ? s : undefined;
       });
-      expect(after.StatusText).toBe('Serving; 1 connections taken over from the previous instance');
+      expect(after.StatusText).toBe('Serving; 1 connection taken over from the previous instance');
       // Taken back and removed from the store, so that closing the connection later really closes it.
       await waitFor('an empty fd store', async () =>
         (await bed.show(SERVICE, ['NFileDescriptorStore'])).NFileDescriptorStore === '0' ? true : undefined,
@@ -116,7 +116,7 @@ suite('fd-store handover under a real systemd manager', () => {
         return s.ActiveState === 'active' && s.MainPID !== after.MainPID && s.MainPID !== '0' ? s : undefined;
       });
       expect(await client.ask('again')).toBe(`${third.MainPID}: again\n`);
-      expect(third.StatusText).toMatch(/^Serving; [12] connections taken over/);
+      expect(third.StatusText).toMatch(/^Serving; (1 connection|2 connections) taken over/);
     } finally {
       client.end();
     }

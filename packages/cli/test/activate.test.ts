@@ -136,7 +136,7 @@ describe('sdnode activate as the manager', () => {
       const second = await sdnode.waitForEvent((e) => e.event === 'start', 2);
       expect(second.message).toContain('LISTEN_FDS=2 LISTEN_FDNAMES=listener:handover');
       const ready = await sdnode.waitForEvent((e) => e.event === 'notify' && e.fields?.READY === '1', 2);
-      expect(ready.fields?.STATUS).toBe('Serving; 1 connections taken over from the previous instance');
+      expect(ready.fields?.STATUS).toBe('Serving; 1 connection taken over from the previous instance');
       client.write('two');
       expect(await reply()).toBe(`${second.pid}: two`);
       client.destroy();
