@@ -5,6 +5,7 @@ import { CrashBackoff, STABLE_AFTER_MS } from './crash-backoff.js';
 import { invalid } from './errors.js';
 import { DEFAULT_STOP_DEADLINE_MS } from './lifecycle.js';
 import { notify } from './notify.js';
+import { oneAtATime } from './one-at-a-time.js';
 import { onReload } from './reload.js';
 
 // The manager takes notifications from the main pid only (NotifyAccess=main): in a cluster that is
@@ -235,26 +236,7 @@ export function serveCluster(options: ClusterOptions): Cluster {
     return `${status()}; rolling restart done: replaced ${replaced} worker${replaced === 1 ? '' : 's'}`;
   }
 
-  let current: Promise<string> | undefined;
-  let queued: Promise<string> | undefined;
-  function restart(): Promise<string> {
-    if (queued) return queued;
-    if (current) {
-      const after = current
-        .catch(() => undefined)
-        .then(() => {
-          queued = undefined;
-          return restart();
-        });
-      queued = after;
-      return after;
-    }
-    const running = roll().finally(() => {
-      if (current === running) current = undefined;
-    });
-    current = running;
-    return running;
-  }
+  const restart = oneAtATime(roll);
 
   function restartWorkers(): Promise<string> {
     return restart().then(

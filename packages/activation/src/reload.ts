@@ -1,5 +1,6 @@
 import { SystemdError, invalid } from './errors.js';
 import { notify, type NotifyFields } from './notify.js';
+import { oneAtATime } from './one-at-a-time.js';
 
 /** What a reload handler returns: the STATUS text to report, or nothing for the default. */
 export type ReloadHandler = () => string | undefined | Promise<string | undefined>;
@@ -38,39 +39,28 @@ export function onReload(handler: ReloadHandler, options: ReloadOptions = {}): (
   const onError =
     options.onError ?? ((error: unknown): void => process.emitWarning(`reload failed: ${describe(error)}`, { code: 'SDNODE_RELOAD' }));
 
-  let running = false;
-  let again = false;
-
-  async function reloadLoop(): Promise<void> {
-    running = true;
-    do {
-      again = false;
-      tell({ RELOADING: 1, MONOTONIC_USEC: process.hrtime.bigint() / 1000n });
+  const reload = oneAtATime(async (): Promise<void> => {
+    tell({ RELOADING: 1, MONOTONIC_USEC: process.hrtime.bigint() / 1000n });
+    try {
+      const status = await handler();
+      tell({ READY: 1, STATUS: oneLine(status ?? DEFAULT_STATUS) });
+    } catch (error) {
+      const failed: NotifyFields = {
+        READY: 1,
+        STATUS: oneLine(`Reload failed, still on the previous configuration: ${describe(error)}`),
+      };
+      const errno = errnoOf(error);
+      if (errno !== undefined) failed.ERRNO = errno;
+      tell(failed);
       try {
-        const status = await handler();
-        tell({ READY: 1, STATUS: oneLine(status ?? DEFAULT_STATUS) });
-      } catch (error) {
-        const failed: NotifyFields = {
-          READY: 1,
-          STATUS: oneLine(`Reload failed, still on the previous configuration: ${describe(error)}`),
-        };
-        const errno = errnoOf(error);
-        if (errno !== undefined) failed.ERRNO = errno;
-        tell(failed);
-        try {
-          onError(error);
-        } catch {
-          // A reporter that throws must not stop the next reload.
-        }
+        onError(error);
+      } catch {
+        // A reporter that throws must not stop the next reload.
       }
-    } while (again);
-    running = false;
-  }
-
-  const onSignal = (): void => {
-    if (running) again = true;
-    else void reloadLoop();
-  };
+    }
+  });
+  // Signals during a reload are coalesced into one more (see oneAtATime).
+  const onSignal = (): void => void reload();
   process.on(signal, onSignal);
   registered = signal;
   return () => {
