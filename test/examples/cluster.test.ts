@@ -45,10 +45,16 @@ async function workerPid(port: number, timeoutMs = 20_000): Promise<number> {
   return pid;
 }
 
-/** Distinct worker pids seen over at most `tries` requests, stopping once `enough` were seen. */
-async function workersAnswering(port: number, enough: number, tries = 200): Promise<Set<number>> {
+/**
+ * Distinct worker pids seen over at most `rounds` rounds of 8 concurrent requests, stopping once
+ * `enough` were seen. Concurrent: with NODE_CLUSTER_SCHED_POLICY=none the kernel picks the worker,
+ * and one connection at a time mostly goes to the worker that just served the last one.
+ */
+async function workersAnswering(port: number, enough: number, rounds = 25): Promise<Set<number>> {
   const pids = new Set<number>();
-  for (let i = 0; i < tries && pids.size < enough; i++) pids.add(await workerPid(port));
+  for (let i = 0; i < rounds && pids.size < enough; i++) {
+    for (const pid of await Promise.all(Array.from({ length: 8 }, () => workerPid(port)))) pids.add(pid);
+  }
   return pids;
 }
 
