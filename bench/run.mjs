@@ -180,20 +180,40 @@ const clusterContenders = [
     command: [process.execPath, path.join(BENCH, 'contenders/cluster-listen.mjs')],
     env: { WORKERS: '2' },
   },
+  {
+    // The primary hands no connection over: the workers accept on the shared socket themselves.
+    name: '2 cluster workers, NODE_CLUSTER_SCHED_POLICY=none',
+    role: 'variant',
+    command: [process.execPath, path.join(BENCH, 'contenders/cluster-listen.mjs')],
+    env: { WORKERS: '2', NODE_CLUSTER_SCHED_POLICY: 'none' },
+  },
   ...byMode.listen.filter((c) => c.role === 'ours').map((c) => ({ ...c, name: 'one process (socket-service)', role: 'single' })),
 ];
 if (measured('P8')) log('P8 cluster steady state');
-const clusterResults = measured('P8') ? await measureSteady(modeById.listen, clusterContenders, config.steady) : undefined;
-const clusterSection = clusterResults && {
-  short: 'cluster conn/s',
-  title: `P8 cluster steady state, connections/s (${config.steady.connections} at concurrency ${config.steady.concurrency}; 2 cores shared with the client)`,
-  unit: 'conn/s',
-  digits: 0,
-  better: 'higher',
-  reference: 'single',
-  referenceName: 'one process',
-  modes: [{ mode: modeById.listen, results: clusterResults.rate }],
-};
+const clusterResults = measured('P8') ? await measureSteady(modeById.listen, clusterContenders, config.steady, 'tree') : undefined;
+const clusterSections = clusterResults && [
+  {
+    short: 'cluster conn/s',
+    title: `P8 cluster steady state, connections/s (${config.steady.connections} at concurrency ${config.steady.concurrency}; 2 cores shared with the client)`,
+    unit: 'conn/s',
+    digits: 0,
+    better: 'higher',
+    reference: 'single',
+    referenceName: 'one process',
+    modes: [{ mode: modeById.listen, results: clusterResults.rate }],
+  },
+  {
+    // What a cluster would do per core where the client does not share them: the inverse of this.
+    short: 'cluster CPU',
+    title: 'P8 cluster, CPU per connection of the primary and workers, every thread (per core: its inverse)',
+    unit: 'µs',
+    digits: 1,
+    better: 'lower',
+    reference: 'single',
+    referenceName: 'one process',
+    modes: [{ mode: modeById.listen, results: clusterResults.cpu }],
+  },
+];
 
 const steadyContenders = [...withoutVariants(byMode.listen).filter((c) => c.role !== 'c'), PLAIN_NET];
 if (measured('P3')) log('P3 mode 1 steady state');
@@ -222,7 +242,7 @@ const steadySections = steadyResults && [
     modes: [{ mode: modeById.listen, results: steadyResults.cpu }],
   },
 ];
-sections.push(...(steadySections ?? []), ...(measured('P5') ? [memory] : []), ...(clusterSection ? [clusterSection] : []));
+sections.push(...(steadySections ?? []), ...(measured('P5') ? [memory] : []), ...(clusterSections ?? []));
 
 let notify;
 if (measured('P4')) {

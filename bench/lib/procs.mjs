@@ -46,3 +46,27 @@ export function sleep(ms) {
 export function cpuNanoseconds(pid) {
   return Number(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
 }
+
+/**
+ * CPU time so far, in ns, of every thread of `pid` and of its children (a cluster's primary and
+ * workers; libuv's and V8's threads included), from each thread's /proc/…/task/TID/schedstat.
+ */
+export function treeCpuNanoseconds(pid) {
+  let total = 0;
+  for (const process of [pid, ...childrenOf(pid)]) {
+    let threads = [];
+    try {
+      threads = fs.readdirSync(`/proc/${process}/task`);
+    } catch {
+      continue; // gone meanwhile
+    }
+    for (const thread of threads) {
+      try {
+        total += Number(fs.readFileSync(`/proc/${process}/task/${thread}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  return total;
+}

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { BENCH } from '../lib/build.mjs';
 import { load } from '../lib/client.mjs';
 import { startActivated, startBound } from '../lib/launcher.mjs';
-import { cpuNanoseconds } from '../lib/procs.mjs';
+import { cpuNanoseconds, treeCpuNanoseconds } from '../lib/procs.mjs';
 import { summarize } from '../lib/stats.mjs';
 import { rounds } from './rounds.mjs';
 
@@ -16,8 +16,12 @@ export const PLAIN_NET = {
   env: {},
 };
 
-/** Resolves to { rate, cpu }: two result lists, one per figure. */
-export async function measureSteady(mode, contenders, { rounds: count, connections, concurrency }) {
+/**
+ * Resolves to { rate, cpu }: two result lists, one per figure. `cpuOf`: 'main thread' (the
+ * server's JavaScript thread) or 'tree' (every thread of the server and of its children).
+ */
+export async function measureSteady(mode, contenders, { rounds: count, connections, concurrency }, cpuOf = 'main thread') {
+  const cpuNow = cpuOf === 'tree' ? treeCpuNanoseconds : cpuNanoseconds;
   const servers = new Map();
   const cpu = new Map(contenders.map((contender) => [contender, []]));
   try {
@@ -31,10 +35,10 @@ export async function measureSteady(mode, contenders, { rounds: count, connectio
     }
     const rate = await rounds(contenders, count, async (contender, round) => {
       const server = servers.get(contender);
-      const before = cpuNanoseconds(server.pid);
+      const before = cpuNow(server.pid);
       const perSecond = await load(server.port, { count: connections, concurrency, expected: mode.expected });
-      // Microseconds of the server's main thread per connection.
-      if (round > 0) cpu.get(contender).push((cpuNanoseconds(server.pid) - before) / 1000 / connections);
+      // Microseconds of CPU per connection.
+      if (round > 0) cpu.get(contender).push((cpuNow(server.pid) - before) / 1000 / connections);
       return perSecond;
     });
     return {
