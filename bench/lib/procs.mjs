@@ -70,3 +70,16 @@ export function treeCpuNanoseconds(pid) {
   }
   return total;
 }
+
+/** TCP sockets on this host in TIME_WAIT (state 06 in /proc/net/tcp and tcp6). */
+export function timeWaitCount() {
+  let count = 0;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    try {
+      for (const line of fs.readFileSync(table, 'utf8').split('\n').slice(1)) if (line.split(/\s+/)[4] === '06') count++;
+    } catch {
+      // no IPv6
+    }
+  }
+  return count;
+}
