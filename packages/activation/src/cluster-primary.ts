@@ -1,4 +1,5 @@
 import type { Cluster as NodeCluster, Worker } from 'node:cluster';
+import { listensWithin, retire } from './cluster-handover.js';
 import { watchPassedSockets } from './cluster-passed-sockets.js';
 import { checkDelay } from './connection-policy.js';
 import { CrashBackoff, STABLE_AFTER_MS } from './crash-backoff.js';
@@ -167,40 +168,10 @@ export function serveCluster(options: ClusterOptions): Cluster {
     replacements.add(timer);
   });
 
-  /** Resolves true once `worker` listens, false when it exits first or `timeoutMs` passes. */
-  function listensWithin(worker: Worker, timeoutMs: number): Promise<boolean> {
-    if (listening.has(worker)) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const done = (result: boolean): void => {
-        clearTimeout(timer);
-        worker.off('listening', onListening).off('exit', onExit);
-        resolve(result);
-      };
-      const onListening = (): void => done(true);
-      const onExit = (): void => done(false);
-      const timer = setTimeout(() => done(false), timeoutMs);
-      worker.on('listening', onListening).on('exit', onExit);
-    });
-  }
-
-  /** SIGTERM (the worker drains), SIGKILL past the deadline; resolves once it has exited. */
-  function retire(worker: Worker): Promise<void> {
-    if (worker.isDead()) return Promise.resolve();
-    retiring.add(worker);
-    return new Promise((resolve) => {
-      const kill = setTimeout(() => worker.process.kill('SIGKILL'), stopDeadlineMs);
-      worker.once('exit', () => {
-        clearTimeout(kill);
-        resolve();
-      });
-      worker.process.kill('SIGTERM');
-      // Round-robin hands the worker one accepted connection at a time until it hears the worker
-      // closed its server; one sent as the worker exits is never read, nor given back: the
-      // client hangs. disconnect() stops the hand-offs now, so every connection sent to it is in
-      // its pipe before the signal and is either taken or handed back. The worker's close of its
-      // servers on that message comes after the signal's, as the message comes after it.
-      if (worker.isConnected()) worker.disconnect();
-    });
+  /** Takes `worker` out of the count and stops it gracefully (see cluster-handover.ts). */
+  function retireWorker(worker: Worker): Promise<void> {
+    if (!worker.isDead()) retiring.add(worker);
+    return retire(worker, stopDeadlineMs);
   }
 
   async function roll(): Promise<string> {
@@ -215,12 +186,12 @@ export function serveCluster(options: ClusterOptions): Cluster {
       if (next === undefined) throw endedByStop();
       incoming.add(next);
       notify.status(`${status()}; rolling restart: starting worker ${next.process.pid} to replace ${previous.process.pid}`);
-      if (!(await listensWithin(next, listenTimeoutMs))) {
+      if (!listening.has(next) && !(await listensWithin(next, listenTimeoutMs))) {
         const why = next.isDead()
           ? `new worker ${next.process.pid} exited before it listened`
           : `new worker ${next.process.pid} did not listen within ${listenTimeoutMs} ms`;
         incoming.delete(next);
-        await retire(next);
+        await retireWorker(next);
         if (stopping) throw endedByStop();
         const kept = old.length - replaced;
         throw new Error(
@@ -228,7 +199,7 @@ export function serveCluster(options: ClusterOptions): Cluster {
         );
       }
       incoming.delete(next);
-      const drained = retire(previous);
+      const drained = retireWorker(previous);
       notify.status(`${status()}; rolling restart: worker ${next.process.pid} took over, ${previous.process.pid} draining`);
       await drained;
       replaced++;
