@@ -23,6 +23,12 @@ export interface Notification {
 export interface NotifyReceiver {
   /** what NOTIFY_SOCKET must hold to reach it */
   readonly address: string;
+  /**
+   * Handles now, synchronously, every datagram already queued. A manager calls it before it
+   * handles a service's exit: what the service sent before it exited is then never seen after
+   * its exit, nor lost when the manager ends with it (systemd reads its notify socket first too).
+   */
+  flush(): void;
   /** Stops receiving; the socket closes once the pending wait ends (within half a second). */
   close(): void;
 }
@@ -89,6 +95,15 @@ export function receiveNotifications(
   void run();
   return {
     address,
+    flush: () => {
+      if (!open) return;
+      try {
+        drain(binding, fd, onNotification);
+      } catch (error) {
+        open = false; // the wait loop closes the socket
+        onError(error as Error);
+      }
+    },
     close: () => {
       open = false;
     },

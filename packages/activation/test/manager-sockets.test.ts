@@ -62,6 +62,23 @@ describe('receiveNotifications', () => {
     }
   });
 
+  it('flush() hands over, synchronously, what is queued, in order, before the wait has seen it', () => {
+    const address = `@sdnode-test-flush-${process.pid}`;
+    const seen: string[] = [];
+    const receiver = receiveNotifications(address, (n) => seen.push(n.fields.map(([k, v]) => `${k}=${v}`).join(' ')));
+    try {
+      notify.send({ STATUS: 'first' }, { env: { NOTIFY_SOCKET: address } });
+      notify.send({ STOPPING: 1 }, { env: { NOTIFY_SOCKET: address } });
+      expect(seen).toEqual([]); // the wait on the thread pool reports in a later turn of the loop
+      receiver.flush();
+      expect(seen).toEqual(['STATUS=first', 'STOPPING=1']);
+      receiver.flush();
+      expect(seen).toHaveLength(2);
+    } finally {
+      receiver.close();
+    }
+  });
+
   it('an address in use is a SystemdError naming it', () => {
     const address = `@sdnode-test-taken-${process.pid}`;
     const first = receiveNotifications(address, () => {});

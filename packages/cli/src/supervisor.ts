@@ -211,6 +211,8 @@ export class Supervisor {
   }
 
   #exited(service: Service, code: number | null, signal: NodeJS.Signals | null): void {
+    // What it sent before it exited comes first (its STOPPING=1, say), and is not lost if sdnode ends now.
+    this.#receiver?.flush();
     clearTimeout(service.watchdog);
     clearTimeout(service.killTimer);
     this.#services.delete(service.pid);
