@@ -1,4 +1,4 @@
-import { closeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { getSystemErrorMap, getSystemErrorName } from 'node:util';
 import { SystemdError } from './errors.js';
 import { loadNative, nativeLoadError, type NativeBinding } from './native.js';
@@ -101,7 +101,38 @@ function enqueue(native: NativeBinding, outbox: Outbox, message: Buffer, fds: nu
   }
   outbox.pending.push({ message, fds: copies(native, fds), coalescible });
   schedule(native, outbox);
+  if (!exitHooked) {
+    exitHooked = true;
+    process.on('exit', () => lastAttempt(native));
+  }
   return true;
+}
+
+let exitHooked = false;
+
+/**
+ * At exit no retry timer fires again: one more try for what is queued, and for what still cannot
+ * be sent a line on stderr, written at once, since a warning emitted now would never be printed.
+ */
+function lastAttempt(native: NativeBinding): void {
+  for (const { address, pending } of outboxes.values()) {
+    let result = 0;
+    while (pending.length > 0) {
+      result = native.send(address, pending[0]!.message, pending[0]!.fds);
+      if (result !== 0) break;
+      pending.shift();
+    }
+    if (pending.length === 0) continue;
+    const keys = pending.map((p) => p.message.toString('utf8').split('=', 1)[0]);
+    const text =
+      `(node:${process.pid}) [SDNODE_NOTIFY] Warning: NOTIFY_SOCKET=${JSON.stringify(address)}: ${keys.length} queued ` +
+      `notification(s) not delivered at exit (sendmsg: ${describe(result)}): ${keys.join(', ')}\n`;
+    try {
+      writeSync(2, text);
+    } catch {
+      // stderr closed or full: nothing more can be done at exit
+    }
+  }
 }
 
 /** The caller may close its fds as soon as we return: a queued message holds copies of its own. */

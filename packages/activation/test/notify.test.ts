@@ -6,7 +6,16 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SystemdError } from '../src/errors.js';
 import { notify } from '../src/notify.js';
-import { missingTools, type Receiver, startReceiver, thrown, transpiledLibrary } from '../../../test/support/index.js';
+import {
+  cleanEnv,
+  missingTools,
+  libraryEntry,
+  type Receiver,
+  Running,
+  startReceiver,
+  thrown,
+  transpiledLibrary,
+} from '../../../test/support/index.js';
 
 // Every test here talks to a real datagram receiver, a python3 program: without python3 they skip, naming it.
 const noPython = missingTools('python3');
@@ -390,6 +399,29 @@ describe.skipIf(noPython)(`notify${noPython && ` (skipped: ${noPython})`}`, () =
         expect(results.slice(0, 64)).not.toContain(false);
         expect(results.at(-1)).toBe(false);
         expect(warnings).toEqual([expect.stringMatching(/not reading and 64 notifications wait already/)]);
+      } finally {
+        await stalled.stop();
+      }
+    });
+
+    it('a process that exits with messages queued tries once more and names on stderr what stayed undelivered', async () => {
+      const stalled = await startReceiver({ args: ['--stalled'] });
+      try {
+        const library = JSON.stringify(libraryEntry);
+        const script = `import { notify } from ${library};\nfor (let i = 0; i < 16; i++) notify.send({ X: i });`;
+        const child = new Running(process.execPath, ['--input-type=module', '-e', script], {
+          env: cleanEnv({ NOTIFY_SOCKET: stalled.address }),
+        });
+        expect(await child.waitForExit()).toEqual({ code: 0, signal: null });
+        const lost = /(\d+) queued notification\(s\) not delivered at exit \(sendmsg: EAGAIN: [^)]*\): ((?:X, )*X)\n/.exec(child.stderr);
+        expect(lost, child.stderr).not.toBeNull();
+        const count = Number(lost?.[1]);
+        expect(lost?.[2]?.split(', ')).toHaveLength(count);
+        // What the kernel took arrives once the receiver reads: every message is either there or named.
+        stalled.resume();
+        const received: string[] = [];
+        for (let i = 0; i < 16 - count; i++) received.push((await stalled.next()).text);
+        expect(received).toEqual(received.map((_, i) => `X=${i}\n`));
       } finally {
         await stalled.stop();
       }
