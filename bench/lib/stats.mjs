@@ -30,3 +30,8 @@ export function formatSummary(summary, digits = 1) {
   if (!summary || summary.n === 0) return 'n/a';
   return `${format(summary.median, digits)} (${format(summary.p25, digits)}–${format(summary.p75, digits)})`;
 }
+
+/** The middle sample (the upper one of an even count), as the measure scripts report it. */
+export function median(values) {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+}

@@ -8,17 +8,15 @@
 // - the one-time load of the native binary (fresh child processes, median);
 // - import of the package + listenFds() (fresh child processes, median).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { LIBRARY_ROOT, LIBRARY_URL, requireBuiltLibrary } from '../lib/library.mjs';
 import { startReceiver } from '../lib/receiver.mjs';
+import { median } from '../lib/stats.mjs';
 import { timedBatches } from '../lib/timed-batches.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const packageRoot = path.join(root, 'packages', 'activation');
-const entry = path.join(packageRoot, 'dist', 'index.js');
-const binary = path.join(packageRoot, 'prebuilds', `linux-${process.arch}`, 'sdnode.node');
+const binary = path.join(LIBRARY_ROOT, 'prebuilds', `linux-${process.arch}`, 'sdnode.node');
 
 const BATCHES = 7;
 const CALLS_PER_BATCH = 2_000;
@@ -27,12 +25,8 @@ const ROUND = 8;
 const CHILD_RUNS = 7;
 const GOAL_US = 20;
 
-if (!existsSync(entry)) {
-  console.error(`${entry} is missing: run "pnpm run build" first`);
-  process.exit(1);
-}
+requireBuiltLibrary();
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const fmt = (n, digits = 2) => n.toFixed(digits);
 
 /** Runs `code` (an ES module) in CHILD_RUNS fresh node processes; each prints one number. */
@@ -52,7 +46,7 @@ async function notifyCost() {
   const { address, lines, stop } = await startReceiver(['--drain']);
   try {
     process.env.NOTIFY_SOCKET = address;
-    const { notify } = await import(pathToFileURL(entry).href);
+    const { notify } = await import(LIBRARY_URL);
 
     const native = createRequire(import.meta.url)(binary);
     const rawMessage = Buffer.from('STATUS=raw\n');
@@ -95,7 +89,7 @@ const loadMs = childMedian(
 );
 const importMs = childMedian(
   `const start = performance.now();
-   const { listenFds } = await import(${JSON.stringify(pathToFileURL(entry).href)});
+   const { listenFds } = await import(${JSON.stringify(LIBRARY_URL)});
    listenFds();
    console.log(performance.now() - start);`,
 );

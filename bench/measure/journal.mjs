@@ -7,28 +7,20 @@
 // interleaved batch by batch in one child process, medians over the batches.
 // With --json the last line is one JSON object of the figures (bench/measure/notify.mjs reads it).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { LIBRARY_URL, requireBuiltLibrary } from '../lib/library.mjs';
 import { startReceiver } from '../lib/receiver.mjs';
+import { median } from '../lib/stats.mjs';
 import { timedBatches } from '../lib/timed-batches.mjs';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const packageRoot = path.join(root, 'packages', 'activation');
-const entry = path.join(packageRoot, 'dist', 'index.js');
 
 const BATCHES = 9;
 const CALLS_PER_BATCH = 2_000;
 // Fewer than net.unix.max_dgram_qlen (default 10): a full queue would time the receiver.
 const ROUND = 8;
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const fmt = (n) => n.toFixed(2);
 
-if (!existsSync(entry)) {
-  console.error(`${entry} is missing: run "pnpm run build" first`);
-  process.exit(1);
-}
+requireBuiltLibrary();
 
 if (process.argv[2] === '--child') await child();
 else await parent();
@@ -54,7 +46,7 @@ async function child() {
 }
 
 async function measure(address, counts) {
-  const { createLogger, notify } = await import(pathToFileURL(entry).href);
+  const { createLogger, notify } = await import(LIBRARY_URL);
   const log = createLogger('sdnode-bench', { target: 'journal', socket: address });
   const line = (batch, i) => `batch ${batch} call ${i}: a line of the usual length for a service log`;
   const sends = {

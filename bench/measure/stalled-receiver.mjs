@@ -10,17 +10,17 @@
 // send (-DSD_SEND_FLAGS=MSG_NOSIGNAL: the behaviour before, and libsystemd's sd_notify): it would
 // block for ever, so its receiver starts reading after STALL_MS, which bounds the measurement.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { sources } from '../../packages/activation/native/targets.mjs';
+import { LIBRARY_ROOT, LIBRARY_URL, requireBuiltLibrary } from '../lib/library.mjs';
 import { startReceiver } from '../lib/receiver.mjs';
+import { median } from '../lib/stats.mjs';
 
 const bench = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const packageRoot = path.join(bench, '..', 'packages', 'activation');
-const entry = path.join(packageRoot, 'dist', 'index.js');
 
 const ROUNDS = 5;
 const STATUS_CALLS = 1000;
@@ -29,20 +29,15 @@ const STALL_MS = 200;
 const CHILD_TIMEOUT_MS = 30_000;
 const GOAL_MS = 1;
 
-if (!existsSync(entry)) {
-  console.error(`${entry} is missing: run "pnpm run build" first`);
-  process.exit(1);
-}
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+requireBuiltLibrary();
 
 /** The native part with a blocking send, built into bench/out/blocking-send/ from the same sources. */
 function buildBlocking() {
   const dir = path.join(bench, 'out', 'blocking-send');
   mkdirSync(dir, { recursive: true });
   const binary = path.join(dir, 'sdnode.node');
-  const include = createRequire(path.join(packageRoot, 'package.json'))('node-api-headers').include_dir;
-  const native = path.join(packageRoot, 'native');
+  const include = createRequire(path.join(LIBRARY_ROOT, 'package.json'))('node-api-headers').include_dir;
+  const native = path.join(LIBRARY_ROOT, 'native');
   execFileSync('gcc', [
     '-shared',
     '-fPIC',
@@ -125,7 +120,7 @@ async function round(contender, target) {
   }
 }
 
-const contenders = { ours: pathToFileURL(entry).href, none: '', blocking: buildBlocking() };
+const contenders = { ours: LIBRARY_URL, none: '', blocking: buildBlocking() };
 const results = { ours: [], none: [], blocking: [] };
 for (let i = 0; i < ROUNDS; i++) {
   for (const [name, target] of Object.entries(contenders)) results[name].push(await round(name, target));
