@@ -46,13 +46,15 @@ async function workerPid(port: number, timeoutMs = 20_000): Promise<number> {
 }
 
 /**
- * Distinct worker pids seen over at most `rounds` rounds of 8 concurrent requests, stopping once
- * `enough` were seen. Concurrent: with NODE_CLUSTER_SCHED_POLICY=none the kernel picks the worker,
- * and one connection at a time mostly goes to the worker that just served the last one.
+ * Distinct worker pids seen in rounds of 8 concurrent requests until `enough` were seen or
+ * `timeoutMs` passed. Bounded by time, not by rounds: a worker forked on activation may still be
+ * starting on a loaded machine while the first answers every round. Concurrent: with
+ * NODE_CLUSTER_SCHED_POLICY=none the kernel picks the worker, and one connection at a time mostly
+ * goes to the worker that just served the last one.
  */
-async function workersAnswering(port: number, enough: number, rounds = 25): Promise<Set<number>> {
+async function workersAnswering(port: number, enough: number, timeoutMs = 20_000): Promise<Set<number>> {
   const pids = new Set<number>();
-  for (let i = 0; i < rounds && pids.size < enough; i++) {
+  for (const deadline = Date.now() + timeoutMs; pids.size < enough && Date.now() < deadline; await sleep(50)) {
     for (const pid of await Promise.all(Array.from({ length: 8 }, () => workerPid(port)))) pids.add(pid);
   }
   return pids;
