@@ -31,6 +31,7 @@ const EXAMPLES: { name: string; protocol: Protocol; body: string }[] = [
   { name: 'fastify', protocol: 'http', body: 'Hello from Fastify\n' },
   { name: 'koa', protocol: 'http', body: 'Hello from Koa\n' },
   { name: 'hono', protocol: 'http', body: 'Hello from Hono\n' },
+  { name: 'nestjs', protocol: 'http', body: 'Hello from NestJS\n' },
   { name: 'https', protocol: 'https', body: 'Hello over TLS\n' },
   { name: 'http2', protocol: 'h2c', body: 'Hello over HTTP/2\n' },
 ];

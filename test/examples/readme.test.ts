@@ -22,7 +22,7 @@ function marked(readme: string, kind: string): Block[] {
 }
 
 // In the README's order.
-const EXAMPLES = ['express', 'koa', 'fastify', 'hono', 'https', 'http2', 'cluster'];
+const EXAMPLES = ['express', 'koa', 'fastify', 'hono', 'nestjs', 'https', 'http2', 'cluster'];
 const READMES = ['README.md', 'packages/activation/README.md'];
 
 afterEach(stopAll);
