@@ -3,6 +3,7 @@ import { checkDelay, type ConnectionPolicy, connectionPolicy, guardConnection } 
 import { invalid } from './errors.js';
 import { closeHttpConnectionsOnStop } from './http-stop.js';
 import { notify } from './notify.js';
+import { servedStatus } from './served-status.js';
 
 /**
  * How long a graceful stop waits for the open connections by default: well under systemd's
@@ -25,6 +26,12 @@ export interface ServeOptions extends ConnectionPolicy {
   stopDeadlineMs?: number | undefined;
   /** After each connection this side has finished writing (its 'finish'), with the count so far. */
   onServed?: (served: number) => void;
+  /**
+   * The STATUS= text for the count of connections served so far (`systemctl status` shows it):
+   * sent at most once a second, with the latest count (a datagram per connection would make the
+   * service manager work for each connection), and what is still waiting just before STOPPING=1.
+   */
+  servedStatus?: (served: number) => string;
   /** Once, when the stop begins, with the status text also sent along with STOPPING=1. */
   onStopping?: (status: string, reason: string) => void;
   /**
@@ -60,6 +67,10 @@ export function serveUntilStopped(servers: Server[], options: ServeOptions = {})
   checkDelay('idleTimeoutMs', idleTimeoutMs, 1);
   checkDelay('stopDeadlineMs', stopDeadlineMs, 1);
   const policy = connectionPolicy(options);
+  if (options.servedStatus !== undefined && typeof options.servedStatus !== 'function') {
+    throw invalid('servedStatus', options.servedStatus, 'a function from the served count to the STATUS= text');
+  }
+  const servedReport = options.servedStatus && servedStatus(options.servedStatus);
 
   const open = new Set<Socket>();
   let served = 0;
@@ -81,6 +92,7 @@ export function serveUntilStopped(servers: Server[], options: ServeOptions = {})
     socket.on('finish', () => {
       served++;
       options.onServed?.(served);
+      if (!stopping) servedReport?.update(served);
     });
     socket.on('close', () => {
       open.delete(socket);
@@ -133,6 +145,7 @@ export function serveUntilStopped(servers: Server[], options: ServeOptions = {})
     for (const closeHttpConnections of httpClosers) closeHttpConnections();
     options.onStopping?.(status, reason);
     try {
+      servedReport?.flush();
       notify.stopping(status);
     } catch (error) {
       // A manager that cannot be told must not keep the process from stopping.

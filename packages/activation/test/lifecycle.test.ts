@@ -29,7 +29,7 @@ const CHILD = `
 import net from 'node:net';
 import { serveUntilStopped } from './src/lifecycle.js';
 
-const { stopWhenServed, exitCode, replyAfter = '', ...options } = JSON.parse(process.argv[2]);
+const { stopWhenServed, exitCode, replyAfter = '', servedStatus, ...options } = JSON.parse(process.argv[2]);
 const report = (event) => process.stdout.write(JSON.stringify(event) + '\\n');
 
 const server = net.createServer((socket) => {
@@ -51,6 +51,7 @@ const serving = serveUntilStopped([server], {
     if (served === stopWhenServed) serving.stop('served ' + served);
   },
   onStopping: (status, reason) => report({ event: 'stopping', status, reason, open: serving.open }),
+  ...(servedStatus ? { servedStatus: (served) => served + ' served' } : {}),
   ...(exitCode === undefined ? {} : { onStopped: (cut) => { report({ event: 'stopped', cut }); process.exit(exitCode); } }),
 });
 `;
@@ -120,7 +121,7 @@ const clients: net.Socket[] = [];
 const tricklers: Trickler[] = [];
 
 beforeAll(() => {
-  dir = transpiledLibrary(['errors', 'native', 'notify', 'http-stop', 'connection-policy', 'lifecycle']);
+  dir = transpiledLibrary(['errors', 'native', 'notify', 'http-stop', 'connection-policy', 'served-status', 'lifecycle']);
   writeFileSync(path.join(dir, 'server.mjs'), CHILD);
 });
 afterEach(() => {
@@ -206,6 +207,38 @@ describe('serveUntilStopped: graceful stop', () => {
       'stopping',
       'stopped',
     ]);
+  });
+});
+
+describe('serveUntilStopped: servedStatus', () => {
+  it('tells the manager the count at once, then at most once a second with the latest, and what waits before STOPPING=1', async () => {
+    const receiver = await startReceiver();
+    try {
+      const { child, port } = await startChild({ servedStatus: true }, { NOTIFY_SOCKET: receiver.address });
+      expect(await request(port, { send: 'first' })).toBe('got first');
+      expect((await receiver.next()).text).toBe('STATUS=1 served\n');
+      // Five at once, within the second that follows the first: the manager hears of the last only.
+      await Promise.all(['a', 'b', 'c', 'd', 'e'].map((send) => request(port, { send })));
+      const counts: number[] = [];
+      while (counts.at(-1) !== 6) counts.push(Number(/^STATUS=(\d+) served\n$/.exec((await receiver.next()).text)?.[1]));
+      expect(counts.length).toBeLessThan(5);
+      // Served in the second after that one, so waiting when the stop begins: told before STOPPING=1.
+      expect(await request(port, { send: 'last' })).toBe('got last');
+      await child.waitFor('served', { served: 7 });
+      child.process.kill('SIGTERM');
+      expect((await receiver.next()).text).toBe('STATUS=7 served\n');
+      expect((await receiver.next()).text).toBe('STOPPING=1\nSTATUS=SIGTERM: no longer accepting, finishing 0 open connections\n');
+      expect(await child.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  it('must be a function', () => {
+    const server = net.createServer();
+    expect(() => serveUntilStopped([server], { servedStatus: 'served' as never })).toThrow(
+      'servedStatus="served": expected a function from the served count to the STATUS= text',
+    );
   });
 });
 

@@ -35,7 +35,7 @@ function serve({ servers, activated }: ListeningAll<Server>): void {
   // Idle exit only under socket activation: started by hand, nothing would start the daemon again.
   serveUntilStopped(servers, {
     idleTimeoutMs: activated ? idleMs : undefined,
-    onServed: (served) => notify.status(`Serving on ${where}; ${served} connection${served === 1 ? '' : 's'} served`),
+    servedStatus: (served) => `Serving on ${where}; ${served} connection${served === 1 ? '' : 's'} served`,
     onStopping: (status) => log.notice(status),
   });
 }
