@@ -92,7 +92,7 @@ export function serveUntilStopped(servers: Server[], options: ServeOptions = {})
     socket.on('finish', () => {
       served++;
       options.onServed?.(served);
-      if (!stopping) servedReport?.update(served);
+      if (!stopping) servedReport?.update(served); // once stopping, the STATUS sent with STOPPING=1 stays
     });
     socket.on('close', () => {
       open.delete(socket);

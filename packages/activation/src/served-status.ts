@@ -10,7 +10,7 @@ export const SERVED_STATUS_INTERVAL_MS = 1000;
 export interface ServedStatus {
   /** The count changed: sent now when nothing was sent for an interval, else with the latest count at its end. */
   update(served: number): void;
-  /** Sends the count still waiting, if any, now (before STOPPING=1), and sends nothing later. */
+  /** Sends the count still waiting, if any, now (before STOPPING=1); the caller updates no more after it. */
   flush(): void;
 }
 

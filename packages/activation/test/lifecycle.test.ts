@@ -234,6 +234,25 @@ describe('serveUntilStopped: servedStatus', () => {
     }
   });
 
+  it('a connection that finishes during the stop leaves the STATUS sent with STOPPING=1', async () => {
+    const receiver = await startReceiver();
+    try {
+      const { child, port } = await startChild({ servedStatus: true }, { NOTIFY_SOCKET: receiver.address });
+      const inFlight = await client(port);
+      await child.waitFor('connection');
+      child.process.kill('SIGTERM');
+      expect((await receiver.next()).text).toBe('STOPPING=1\nSTATUS=SIGTERM: no longer accepting, finishing 1 open connection\n');
+      const reply = readToEnd(inFlight);
+      inFlight.write('late');
+      expect(await reply).toBe('got late');
+      expect(await child.exited).toEqual({ code: 0, signal: null });
+      await sleep(300); // what the child sent before it exited has reached the receiver by now
+      expect(receiver.arrived().map((datagram) => datagram.text)).toEqual([]);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
   it('must be a function', () => {
     const server = net.createServer();
     expect(() => serveUntilStopped([server], { servedStatus: 'served' as never })).toThrow(
