@@ -8,6 +8,8 @@ export const LIBRARY_ROOT = path.join(ROOT, 'packages', 'activation');
 const entry = path.join(LIBRARY_ROOT, 'dist', 'index.js');
 /** What `import()` takes, in this process or in a child's script. */
 export const LIBRARY_URL = pathToFileURL(entry).href;
+/** The journal entry point (`@sdnode/activation/journal`). */
+export const JOURNAL_URL = pathToFileURL(path.join(LIBRARY_ROOT, 'dist', 'journal.js')).href;
 
 /** Ends the measurement with the fix when the library has not been built. */
 export function requireBuiltLibrary() {

@@ -8,7 +8,7 @@
 // With --json the last line is one JSON object of the figures (bench/measure/notify.mjs reads it).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { LIBRARY_URL, requireBuiltLibrary } from '../lib/library.mjs';
+import { JOURNAL_URL, LIBRARY_URL, requireBuiltLibrary } from '../lib/library.mjs';
 import { startReceiver } from '../lib/receiver.mjs';
 import { median } from '../lib/stats.mjs';
 import { timedBatches } from '../lib/timed-batches.mjs';
@@ -46,7 +46,8 @@ async function child() {
 }
 
 async function measure(address, counts) {
-  const { createLogger, notify } = await import(LIBRARY_URL);
+  const { notify } = await import(LIBRARY_URL);
+  const { createLogger } = await import(JOURNAL_URL);
   const log = createLogger('sdnode-bench', { target: 'journal', socket: address });
   const line = (batch, i) => `batch ${batch} call ${i}: a line of the usual length for a service log`;
   const sends = {

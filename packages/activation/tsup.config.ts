@@ -1,8 +1,11 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // The leaves are entry points of their own; what they share with the main one goes into common
+  // chunks, so that a process that loads several has one module state (one native binding).
+  entry: { index: 'src/index.ts', journal: 'src/journal/index.ts', manager: 'src/manager/index.ts' },
   format: ['esm', 'cjs'],
+  splitting: true,
   dts: true,
   clean: true,
   target: 'node20',

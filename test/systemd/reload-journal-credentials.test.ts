@@ -14,6 +14,7 @@ const SERVICE = 'socket-service.service';
 const PORT = 7001;
 const CONFIG = '/etc/socket-service.conf';
 const LIBRARY = `${REPO_IN_BED}/packages/activation/dist/index.js`;
+const JOURNAL = `${REPO_IN_BED}/packages/activation/dist/journal.js`;
 
 type JournalEntry = Record<string, string | number[] | null>;
 
@@ -171,7 +172,7 @@ suite('reload, journal and credentials under a real systemd manager', () => {
           'RestrictAddressFamilies=AF_UNIX',
           'PrivateNetwork=yes',
         ],
-        `import { createLogger } from ${JSON.stringify(LIBRARY)};
+        `import { createLogger } from ${JSON.stringify(JOURNAL)};
          const log = createLogger('sdnode-wire', { target: 'journal' });
          log.warning('two\\nlines', { CODE_FILE: 'wire.mjs', CODE_LINE: 3, BYTES: new Uint8Array([0, 1, 255, 10]), TEST_RUN: 'wire' });
          log.info('big', { PAYLOAD: 'y'.repeat(${big.length}), TEST_RUN: 'wire' });

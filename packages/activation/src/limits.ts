@@ -8,3 +8,6 @@ export const MAX_FDS_PER_MESSAGE = 253;
 
 /** systemd's USEC_INFINITY: the largest µs value means "never", not a duration. */
 export const USEC_INFINITY = 2n ** 64n - 1n;
+
+/** Notifications kept per NOTIFY_SOCKET while its receiver does not read (or systemd-notify is slower). */
+export const MAX_QUEUED_NOTIFICATIONS = 64;

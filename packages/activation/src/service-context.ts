@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { listenPidNamedThisProcess } from './listen-fds.js';
+import { listenPidNamedThisProcess } from './listen/passed-fds.js';
 
 /** True when the system was booted with systemd (sd_booted(): /run/systemd/system is a directory). */
 export function isBooted(): boolean {

@@ -197,6 +197,40 @@ describe.skipIf(reason !== '')(`packed @sdnode/activation${reason ? ` (skipped: 
     expect(run.status, run.output).toBe(0);
   }, 120_000);
 
+  // The leaves have entry points of their own, which share the main one's modules: one native
+  // binding per process, however many entry points it loads.
+  it.each([
+    [
+      'esm.mjs',
+      "import { notify } from '@sdnode/activation';\nimport { createLogger } from '@sdnode/activation/journal';\nimport { parseNotification } from '@sdnode/activation/manager';",
+    ],
+    [
+      'cjs.cjs',
+      "const { notify } = require('@sdnode/activation');\nconst { createLogger } = require('@sdnode/activation/journal');\nconst { parseNotification } = require('@sdnode/activation/manager');",
+    ],
+  ])('%s: the journal and manager subpaths load, with one native binding shared with the main entry', async (name, imports) => {
+    const script = path.join(app, `subpaths-${name}`);
+    const countLoads = 'let loads = 0; const dlopen = process.dlopen; process.dlopen = (...args) => (loads++, dlopen(...args));';
+    const body = [
+      "notify.status('subpaths');",
+      "createLogger('subpaths', { target: 'journal', socket: process.env.NOTIFY_SOCKET }).info('entry');",
+      "console.log(JSON.stringify({ loads, fields: parseNotification(Buffer.from('READY=1\\n')).fields }));",
+    ].join('\n');
+    // ES module imports are hoisted: the count is set up in a module of its own, imported first.
+    const counter = path.join(app, 'count-loads.mjs');
+    writeFileSync(counter, `${countLoads.replace('let loads', 'globalThis.loads')}\n`);
+    const prelude = name.endsWith('.mjs') ? "import './count-loads.mjs';\n" : `${countLoads}\n`;
+    writeFileSync(
+      script,
+      `${prelude}${imports}\n${body.replaceAll('loads,', name.endsWith('.mjs') ? 'loads: globalThis.loads,' : 'loads,')}\n`,
+    );
+    const run = runNode(script, { NOTIFY_SOCKET: receiver.address });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({ loads: 1, fields: [['READY', '1']] });
+    const datagrams = [(await receiver.next()).data.toString(), (await receiver.next()).data.toString()];
+    expect(datagrams.sort()).toEqual(['MESSAGE=entry\nPRIORITY=6\nSYSLOG_IDENTIFIER=subpaths\n', 'STATUS=subpaths\n']);
+  });
+
   const noActivate = skippedFor('systemd-socket-activate');
   it.skipIf(noActivate)(
     `adopts a socket under systemd-socket-activate and answers a client${noActivate}`,

@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { type HeldSocketAddress, SystemdError } from '@sdnode/activation';
+import { SystemdError } from '@sdnode/activation';
+import type { HeldSocketAddress } from '@sdnode/activation/manager';
 
 const EXPECTED = 'PORT, IPv4:PORT, [IPv6]:PORT, /path or @abstract';
 

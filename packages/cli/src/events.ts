@@ -1,4 +1,4 @@
-import type { Notification } from '@sdnode/activation';
+import type { Notification } from '@sdnode/activation/manager';
 
 /** One thing worth telling the developer: a notification from COMMAND, or what sdnode did. */
 export interface Event {

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { type HeldSocketAddress, SystemdError } from '@sdnode/activation';
+import { SystemdError } from '@sdnode/activation';
+import { FDNAME_EXPECTED, type HeldSocketAddress, isFdName } from '@sdnode/activation/manager';
 import { parseListenAddress } from './address.js';
 
 /** What `sdnode activate` was asked to do. */
@@ -162,16 +163,13 @@ function count(option: string, raw: string): number {
   return Number(raw);
 }
 
-// systemd's rule for FileDescriptorName=: up to 255 printable ASCII characters, no ':'.
-const FD_NAME = /^[\x21-\x39\x3b-\x7e]{1,255}$/;
-
 function fdNames(raw: string | undefined, sockets: number, accept: boolean): string[] {
   if (raw === undefined) return Array(sockets).fill(accept ? 'connection' : 'unknown');
   const names = raw.split(':');
-  const badName = names.find((name) => !FD_NAME.test(name));
+  const badName = names.find((name) => !isFdName(name));
   if (badName !== undefined) {
     throw new SystemdError(
-      `--fdname ${JSON.stringify(raw)}: ${JSON.stringify(badName)} is not a name: expected 1 to 255 printable characters, no spaces`,
+      `--fdname ${JSON.stringify(raw)}: ${JSON.stringify(badName)} is not a name: expected ${FDNAME_EXPECTED}`,
       'EINVAL',
       {
         subject: '--fdname',

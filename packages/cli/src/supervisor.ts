@@ -2,16 +2,16 @@ import type { ChildProcess } from 'node:child_process';
 import { closeSync, type FSWatcher, rmSync, statSync, watch } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { constants } from 'node:os';
+import { SystemdError } from '@sdnode/activation';
 import {
   type HeldSocketAddress,
   holdSocket,
   type Notification,
   type NotifyReceiver,
   receiveNotifications,
-  SystemdError,
   whenHungUp,
   whenReadable,
-} from '@sdnode/activation';
+} from '@sdnode/activation/manager';
 import { showAddress } from './address.js';
 import { describeNotification, type Event } from './events.js';
 import { FdStore, type StoredFd } from './fd-store.js';

@@ -48,6 +48,8 @@ describe('arguments', () => {
       fdStoreMax: 64,
     });
     expect(parseActivateArgs(['-l', '1', '-a', 'cmd'])).toMatchObject({ fdNames: ['connection'] });
+    // systemd's rule (fdname_is_valid()), which the library's FDNAME= follows too: a space is printable.
+    expect(parseActivateArgs(['-l', '1', '--fdname', 'web api', 'cmd'])).toMatchObject({ fdNames: ['web api'] });
     expect(parseActivateArgs(['-l', '1', '--watchdog', '2.5', 'cmd'])).toMatchObject({ watchdogUsec: 2_500_000n });
   });
 
@@ -57,7 +59,10 @@ describe('arguments', () => {
     [['-l', '1', '--inetd', 'cmd'], '--inetd needs --accept'],
     [['-l', '1', '-a', '-d', 'cmd'], '--accept works on stream and seqpacket sockets only'],
     [['-l', '1', '--fdname', 'a:b', 'cmd'], '2 names for 1 socket'],
-    [['-l', '1', '--fdname', 'a b', 'cmd'], '"a b" is not a name'],
+    [
+      ['-l', '1', '--fdname', 'a\tb', 'cmd'],
+      '"a\\tb" is not a name: expected 1 to 255 printable ASCII characters (spaces too) without ":"',
+    ],
     [['-l', '1', '--watchdog', '0', 'cmd'], '--watchdog "0": expected a number of seconds greater than 0'],
     [['-l', '1', '--nope', 'cmd'], "Unknown option '--nope'"],
   ])('%j: %s', (args, message) => {

@@ -1,4 +1,5 @@
-import { acceptedConnection, createLogger, serveConnection } from '@sdnode/activation';
+import { acceptedConnection, serveConnection } from '@sdnode/activation';
+import { createLogger } from '@sdnode/activation/journal';
 
 const log = createLogger('socket-service-accepted');
 try {

@@ -1,4 +1,5 @@
-import { createLogger, inetdConnection, serveConnection } from '@sdnode/activation';
+import { inetdConnection, serveConnection } from '@sdnode/activation';
+import { createLogger } from '@sdnode/activation/journal';
 
 const log = createLogger('socket-service-inet');
 try {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createLogger } from '@sdnode/activation';
+import { createLogger } from '@sdnode/activation/journal';
 
 /** Everything socket-service reports: to the journal under systemd (SYSLOG_IDENTIFIER=socket-service), else stderr. */
 export const log = createLogger('socket-service');

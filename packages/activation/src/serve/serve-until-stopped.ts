@@ -1,0 +1,173 @@
+import type { Server, Socket } from 'node:net';
+import { checkDelay, type ConnectionPolicy, connectionPolicy, guardConnection } from './connection-policy.js';
+import { invalid } from '../errors.js';
+import { closeHttpConnectionsOnStop } from './http-stop.js';
+import { notify } from '../notify/notify.js';
+import { servedStatus } from '../notify/served-status.js';
+
+/**
+ * How long a graceful stop waits for the open connections by default: well under systemd's
+ * TimeoutStopSec= (90 s), so that the process, not SIGKILL, ends the stop and says what it cut.
+ */
+export const DEFAULT_STOP_DEADLINE_MS = 10_000;
+
+export interface ServeOptions extends ConnectionPolicy {
+  /** Signals that start a graceful stop, the signal's name being the reason. Default SIGTERM and SIGINT. */
+  signals?: NodeJS.Signals[];
+  /**
+   * Stop (reason `idle`) after this long with no connection open. Default: never. Give it only
+   * to a socket-activated process: one started any other way has nothing to start it again.
+   */
+  idleTimeoutMs?: number | undefined;
+  /**
+   * How long the stop lets open connections finish; past it they are destroyed ("cut").
+   * Default 10 000.
+   */
+  stopDeadlineMs?: number | undefined;
+  /** After each connection this side has finished writing (its 'finish'), with the count so far. */
+  onServed?: (served: number) => void;
+  /**
+   * The STATUS= text for the count of connections served so far (`systemctl status` shows it):
+   * sent at most once a second, with the latest count (a datagram per connection would make the
+   * service manager work for each connection), and what is still waiting just before STOPPING=1.
+   */
+  servedStatus?: (served: number) => string;
+  /** Once, when the stop begins, with the status text also sent along with STOPPING=1. */
+  onStopping?: (status: string, reason: string) => void;
+  /**
+   * Once every server has closed and its last connection has ended, with the number of
+   * connections the stop deadline cut. Default: `process.exit()`, with status 1 when some were cut
+   * (unless `process.exitCode` says otherwise).
+   */
+  onStopped?: (cut: number) => void;
+}
+
+export interface Serving {
+  /** Connections open now, over all the servers. */
+  readonly open: number;
+  /** Connections served so far (see `onServed`). */
+  readonly served: number;
+  readonly stopping: boolean;
+  /** Starts the graceful stop (later calls do nothing). */
+  stop(reason: string): void;
+}
+
+/**
+ * Runs the lifecycle every socket-activated server needs around `servers`: counts their
+ * connections, serves each under the connection policy (silence timeout, resets swallowed, the
+ * client's end waited for at most `lingerMs` after ours), and on a signal, an idle timeout or
+ * `stop()` stops accepting, reports STOPPING=1, lets the open connections finish until the stop
+ * deadline and exits. Call it before the servers can have accepted anything (in the same tick as
+ * `await listenAll(…)` resolves, say), so that it sees every connection. Throws SystemdError
+ * EINVAL naming a bad option, before anything is set up.
+ */
+export function serveUntilStopped(servers: Server[], options: ServeOptions = {}): Serving {
+  const { signals = ['SIGTERM', 'SIGINT'], idleTimeoutMs, stopDeadlineMs = DEFAULT_STOP_DEADLINE_MS } = options;
+  if (servers.length === 0) throw invalid('servers', '[]', 'at least one server');
+  checkDelay('idleTimeoutMs', idleTimeoutMs, 1);
+  checkDelay('stopDeadlineMs', stopDeadlineMs, 1);
+  const policy = connectionPolicy(options);
+  if (options.servedStatus !== undefined && typeof options.servedStatus !== 'function') {
+    throw invalid('servedStatus', options.servedStatus, 'a function from the served count to the STATUS= text');
+  }
+  const servedReport = options.servedStatus && servedStatus(options.servedStatus);
+
+  const open = new Set<Socket>();
+  let served = 0;
+  let stopping = false;
+  let cut = 0;
+  let idleTimer: NodeJS.Timeout | undefined;
+
+  function armIdle(): void {
+    if (idleTimeoutMs === undefined || stopping) return;
+    idleTimer = setTimeout(() => stop('idle'), idleTimeoutMs);
+    // The timer is there to end the process, never to keep it alive.
+    idleTimer.unref();
+  }
+
+  function track(socket: Socket): void {
+    open.add(socket);
+    clearTimeout(idleTimer);
+    guardConnection(socket, policy);
+    socket.on('finish', () => {
+      served++;
+      options.onServed?.(served);
+      if (!stopping) servedReport?.update(served); // once stopping, the STATUS sent with STOPPING=1 stays
+    });
+    socket.on('close', () => {
+      open.delete(socket);
+      if (open.size === 0) armIdle();
+    });
+  }
+
+  const onSignal = (signal: NodeJS.Signals): void => stop(signal);
+
+  function cutTheRest(reason: string): void {
+    cut = open.size;
+    if (cut === 0) return;
+    const status = `${reason}: stop deadline of ${stopDeadlineMs} ms passed, cut ${cut} open connection${cut === 1 ? '' : 's'}`;
+    for (const socket of open) socket.destroy();
+    process.emitWarning(status, { code: 'SDNODE_STOP_DEADLINE' });
+    try {
+      notify.status(status);
+    } catch {
+      // The warning above says it already; the exit must not wait for a manager that cannot be told.
+    }
+  }
+
+  function stop(reason: string): void {
+    if (stopping) return;
+    stopping = true;
+    clearTimeout(idleTimer);
+    // A second signal gets its default action: the way to end a stop at once.
+    for (const signal of signals) process.off(signal, onSignal);
+    const status = `${reason}: no longer accepting, finishing ${open.size} open connection${open.size === 1 ? '' : 's'}`;
+    const onStopped =
+      options.onStopped ??
+      ((cutCount: number): void => {
+        if (cutCount > 0 && !process.exitCode) process.exitCode = 1;
+        process.exit();
+      });
+    // The deadline ends the stop, never keeps the process alive by itself.
+    const deadline = setTimeout(() => cutTheRest(reason), stopDeadlineMs);
+    deadline.unref();
+    let closing = servers.length;
+    const closed = (): void => {
+      if (--closing > 0) return;
+      clearTimeout(deadline);
+      setImmediate(() => onStopped(cut));
+    };
+    // close() calls back once the server's last connection has ended (with an error when it was
+    // not listening: done as well); setImmediate lets what this tick queued, such as the warnings,
+    // out before an exit. The listening sockets are closed before anyone is told, so that
+    // whoever sees STOPPING=1 finds them closed.
+    for (const server of servers) server.close(closed);
+    for (const closeHttpConnections of httpClosers) closeHttpConnections();
+    options.onStopping?.(status, reason);
+    try {
+      servedReport?.flush();
+      notify.stopping(status);
+    } catch (error) {
+      // A manager that cannot be told must not keep the process from stopping.
+      process.emitWarning(`STOPPING=1 not sent: ${(error as Error).message}`, { code: 'SDNODE_NOTIFY' });
+    }
+  }
+
+  for (const server of servers) server.on('connection', track);
+  const httpClosers = servers.map(closeHttpConnectionsOnStop);
+  for (const signal of signals) process.on(signal, onSignal);
+  armIdle();
+
+  return {
+    get open() {
+      return open.size;
+    },
+    get served() {
+      return served;
+    },
+    get stopping() {
+      return stopping;
+    },
+    stop,
+  };
+}
