@@ -1,7 +1,7 @@
 import type { Cluster as NodeCluster, Worker } from 'node:cluster';
 import { listensWithin, retire } from './handover.js';
 import { watchPassedSockets } from './passed-sockets.js';
-import { checkDelay } from '../serve/connection-policy.js';
+import { checkDelay } from '../durations.js';
 import { CrashBackoff, STABLE_AFTER_MS } from './crash-backoff.js';
 import { invalid } from '../errors.js';
 import { DEFAULT_STOP_DEADLINE_MS } from '../serve/serve-until-stopped.js';
@@ -71,8 +71,8 @@ export function serveCluster(options: ClusterOptions): Cluster {
     listenTimeoutMs = DEFAULT_LISTEN_TIMEOUT_MS,
   } = options;
   if (!Number.isInteger(workers) || workers < 1) throw invalid('workers', workers, 'a positive integer');
-  checkDelay('stopDeadlineMs', stopDeadlineMs, 1);
-  checkDelay('listenTimeoutMs', listenTimeoutMs, 1);
+  checkDelay('stopDeadlineMs', stopDeadlineMs);
+  checkDelay('listenTimeoutMs', listenTimeoutMs);
   if (reloadSignal !== false && (typeof reloadSignal !== 'string' || !/^SIG[A-Z0-9]+$/.test(reloadSignal))) {
     throw invalid('reloadSignal', reloadSignal, 'a signal name such as SIGHUP, or false');
   }

@@ -1,8 +1,9 @@
 import { closeSync, fstatSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { FDNAME_EXPECTED, isFdName } from '../fd-name.js';
+import { checkDelay, durationUsec } from '../durations.js';
 import { SystemdError, invalid } from '../errors.js';
-import { MAX_FDS_PER_MESSAGE, USEC_INFINITY } from '../limits.js';
+import { MAX_FDS_PER_MESSAGE } from '../limits.js';
 import { loadNative } from '../native/index.js';
 import { deliver, nativeMissing, warnOnce } from './delivery.js';
 
@@ -118,16 +119,6 @@ function positiveInteger(name: string, value: number): number {
   return value;
 }
 
-/** A duration as systemd's µs: milliseconds as a number, or microseconds as a bigint (exact). */
-function durationUsec(name: string, value: number | bigint): bigint {
-  if (typeof value === 'bigint' && value > 0n && value < USEC_INFINITY) return value;
-  if (typeof value === 'number' && Number.isFinite(value) && value > 0) {
-    const usec = BigInt(Math.round(value * 1000));
-    if (usec > 0n && usec < USEC_INFINITY) return usec;
-  }
-  throw invalid(name, value, 'a positive number of milliseconds, or a bigint number of microseconds');
-}
-
 function fdName(name: string): string {
   if (!isFdName(name)) throw invalid('name', name, FDNAME_EXPECTED);
   return name;
@@ -154,9 +145,16 @@ function waitForHangup(readFd: number, timeoutMs: number): Promise<void> {
   });
 }
 
+/** How long notify.barrier() waits, by default, for the manager to release it. */
+const DEFAULT_BARRIER_TIMEOUT_MS = 5000;
+
+/**
+ * BARRIER=1: resolves true once the manager has processed every notification sent before it,
+ * false when there is no one to tell; rejects with ETIMEDOUT past `timeoutMs` (1 to 2^31−1,
+ * default 5000). Throws EINVAL naming `timeoutMs` for one outside that range.
+ */
 async function barrier(options: { timeoutMs?: number } = {}): Promise<boolean> {
-  const timeoutMs = options.timeoutMs ?? 5000;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw invalid('timeoutMs', timeoutMs, 'a positive number of milliseconds');
+  const timeoutMs = checkDelay('timeoutMs', options.timeoutMs ?? DEFAULT_BARRIER_TIMEOUT_MS);
   const socket = notifySocket(process.env);
   if (socket === undefined) return false;
   const native = loadNative();

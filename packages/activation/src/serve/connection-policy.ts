@@ -1,6 +1,5 @@
 import type { Connection } from '../listen/connection.js';
-import { invalid } from '../errors.js';
-import { MAX_TIMER_MS } from '../limits.js';
+import { checkDelay } from '../durations.js';
 
 /** How long a connection may stay silent by default before it is dropped. */
 export const DEFAULT_SILENCE_TIMEOUT_MS = 30_000;
@@ -26,8 +25,8 @@ export interface ConnectionPolicy {
 /** The policy with its defaults filled in; throws SystemdError EINVAL naming a bad option. */
 export function connectionPolicy(options: ConnectionPolicy): Required<ConnectionPolicy> {
   const { silenceTimeoutMs = DEFAULT_SILENCE_TIMEOUT_MS, lingerMs = DEFAULT_LINGER_MS } = options;
-  checkDelay('silenceTimeoutMs', silenceTimeoutMs, 0);
-  checkDelay('lingerMs', lingerMs, 1);
+  checkDelay('silenceTimeoutMs', silenceTimeoutMs, { min: 0 });
+  checkDelay('lingerMs', lingerMs);
   return { silenceTimeoutMs, lingerMs };
 }
 
@@ -49,12 +48,4 @@ export function guardConnection(connection: Connection, policy: Required<Connect
     connection.once('close', () => clearTimeout(linger));
     connection.resume();
   });
-}
-
-/** Throws SystemdError EINVAL naming `name` unless `ms` is undefined or a timer delay from `min`. */
-export function checkDelay(name: string, ms: number | undefined, min: number): void {
-  if (ms === undefined) return;
-  if (!Number.isFinite(ms) || ms < min || ms > MAX_TIMER_MS) {
-    throw invalid(name, ms, `a number of milliseconds from ${min} to ${MAX_TIMER_MS}`);
-  }
 }

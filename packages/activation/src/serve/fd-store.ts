@@ -1,5 +1,6 @@
 import { Socket } from 'node:net';
 import { claim, release } from '../listen/adopted-fds.js';
+import { checkDelay } from '../durations.js';
 import { invalid, SystemdError } from '../errors.js';
 import { MAX_FDS_PER_MESSAGE } from '../limits.js';
 import { notify } from '../notify/notify.js';
@@ -9,10 +10,13 @@ import { readControl, socketFd } from './stream-handle.js';
 /** The name connections are stored under when none is given. */
 export const DEFAULT_STORE_NAME = 'handover';
 
+/** How long storeConnections() waits, by default, for the writes to drain and for the manager. */
+const DEFAULT_STORE_TIMEOUT_MS = 5000;
+
 export interface StoreOptions {
   /** FDNAME the connections are stored under; the next instance asks for them by it. */
   name?: string;
-  /** How long to wait for pending writes to drain and for the manager to take the fds. */
+  /** How long to wait for pending writes to drain and for the manager to take the fds: 1 to 2^31−1 ms, default 5000. */
   timeoutMs?: number;
 }
 
@@ -96,9 +100,8 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): P
  */
 export async function storeConnections(sockets: Socket[], options: StoreOptions = {}): Promise<boolean> {
   const name = options.name ?? DEFAULT_STORE_NAME;
-  const timeoutMs = options.timeoutMs ?? 5000;
+  const timeoutMs = checkDelay('timeoutMs', options.timeoutMs ?? DEFAULT_STORE_TIMEOUT_MS);
   if (!Array.isArray(sockets)) throw invalid('sockets', sockets, 'an array of Socket');
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw invalid('timeoutMs', timeoutMs, 'a positive number of milliseconds');
   if (process.env.NOTIFY_SOCKET === undefined) return false;
   sockets.forEach((socket, i) => {
     if (!(socket instanceof Socket)) throw invalid(`sockets[${i}]`, socket, 'a Socket');

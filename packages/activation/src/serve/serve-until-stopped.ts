@@ -1,5 +1,6 @@
 import type { Server, Socket } from 'node:net';
-import { checkDelay, type ConnectionPolicy, connectionPolicy, guardConnection } from './connection-policy.js';
+import { type ConnectionPolicy, connectionPolicy, guardConnection } from './connection-policy.js';
+import { checkDelay } from '../durations.js';
 import { invalid } from '../errors.js';
 import { closeHttpConnectionsOnStop } from './http-stop.js';
 import { notify } from '../notify/notify.js';
@@ -64,8 +65,8 @@ export interface Serving {
 export function serveUntilStopped(servers: Server[], options: ServeOptions = {}): Serving {
   const { signals = ['SIGTERM', 'SIGINT'], idleTimeoutMs, stopDeadlineMs = DEFAULT_STOP_DEADLINE_MS } = options;
   if (servers.length === 0) throw invalid('servers', '[]', 'at least one server');
-  checkDelay('idleTimeoutMs', idleTimeoutMs, 1);
-  checkDelay('stopDeadlineMs', stopDeadlineMs, 1);
+  checkDelay('idleTimeoutMs', idleTimeoutMs);
+  checkDelay('stopDeadlineMs', stopDeadlineMs);
   const policy = connectionPolicy(options);
   if (options.servedStatus !== undefined && typeof options.servedStatus !== 'function') {
     throw invalid('servedStatus', options.servedStatus, 'a function from the served count to the STATUS= text');

@@ -35,6 +35,10 @@ describe('serveCluster()', () => {
       [() => serveCluster({ workers: 2, stopDeadlineMs: 0 }), /^stopDeadlineMs=0: expected a number of milliseconds from 1 to/],
       [() => serveCluster({ workers: 2, listenTimeoutMs: -1 }), /^listenTimeoutMs=-1: expected a number of milliseconds from 1 to/],
       [
+        () => serveCluster({ workers: 2, listenTimeoutMs: 2 ** 31 }),
+        /^listenTimeoutMs=2147483648: expected a number of milliseconds from 1 to 2147483647$/,
+      ],
+      [
         () => serveCluster({ workers: 2, reloadSignal: 'HUP' as NodeJS.Signals }),
         /^reloadSignal="HUP": expected a signal name such as SIGHUP, or false$/,
       ],

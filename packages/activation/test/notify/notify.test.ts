@@ -458,7 +458,8 @@ describe.skipIf(noPython)(`notify${noPython && ` (skipped: ${noPython})`}`, () =
       const slow = await startReceiver({ args: ['--barrier', 'delay:300'] });
       try {
         process.env.NOTIFY_SOCKET = slow.address;
-        const done = notify.barrier({ timeoutMs: 60_000 });
+        // The longest timeout a Node timer keeps: taken, and really waited on.
+        const done = notify.barrier({ timeoutMs: 2 ** 31 - 1 });
         const datagram = await slow.next();
         expect(datagram.data.toString()).toBe('BARRIER=1\n');
         await expect(done).resolves.toBe(true);
@@ -512,6 +513,21 @@ describe.skipIf(noPython)(`notify${noPython && ` (skipped: ${noPython})`}`, () =
 
     it('rejects a bad timeout', async () => {
       await expect(notify.barrier({ timeoutMs: 0 })).rejects.toMatchObject({ subject: 'timeoutMs' });
+    });
+
+    it('refuses a timeout longer than a Node timer takes, before sending anything (it would fire after 1 ms)', async () => {
+      const stuck = await startReceiver({ args: ['--barrier', 'hold'] });
+      try {
+        process.env.NOTIFY_SOCKET = stuck.address;
+        await expect(notify.barrier({ timeoutMs: 2 ** 31 })).rejects.toMatchObject({
+          code: 'EINVAL',
+          subject: 'timeoutMs',
+          message: 'timeoutMs=2147483648: expected a number of milliseconds from 1 to 2147483647',
+        });
+        expect(stuck.arrived()).toEqual([]);
+      } finally {
+        await stuck.stop();
+      }
     });
   });
 

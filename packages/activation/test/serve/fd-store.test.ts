@@ -203,6 +203,17 @@ describe.skipIf(noPython)(`fd store${noPython && ` (skipped: ${noPython})`}`, ()
       expect(receiver.receiver.arrived()).toEqual([]);
     });
 
+    it('refuses a timeout longer than a Node timer takes, with the sockets untouched (it would fire after 1 ms)', async () => {
+      const { receiver, pair } = await setup(['--barrier', 'hold']);
+      await expect(storeConnections([pair.serverSide], { timeoutMs: 2 ** 31 })).rejects.toMatchObject({
+        code: 'EINVAL',
+        subject: 'timeoutMs',
+        message: 'timeoutMs=2147483648: expected a number of milliseconds from 1 to 2147483647',
+      });
+      expect(pair.serverSide.destroyed).toBe(false);
+      expect(receiver.receiver.arrived()).toEqual([]);
+    });
+
     it('rejects bad arguments with the argument named', async () => {
       process.env.NOTIFY_SOCKET = '/nonexistent';
       await expect(storeConnections([], { timeoutMs: -1 })).rejects.toThrow(/timeoutMs=-1/);
