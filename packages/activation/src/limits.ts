@@ -3,6 +3,12 @@
 /** The longest delay setTimeout/setInterval take: longer ones silently become 1 ms. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** The largest notification the manager reads (NOTIFY_BUFFER_MAX, PIPE_BUF): a larger one is dropped without a word. */
+export const MAX_NOTIFY_MESSAGE_BYTES = 4096;
+
+/** The longest AF_UNIX address, NOTIFY_SOCKET's included (sizeof(sun_path)). */
+export const MAX_UNIX_PATH_BYTES = 108;
+
 /** Most fds one datagram may carry with SCM_RIGHTS (the kernel's SCM_MAX_FD). */
 export const MAX_FDS_PER_MESSAGE = 253;
 

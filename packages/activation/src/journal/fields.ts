@@ -1,4 +1,5 @@
 import { invalid } from '../errors.js';
+import { scalarText } from '../field-text.js';
 
 /** A journal field's value: text, a number, or bytes (sent as they are). `undefined` leaves the field out. */
 export type JournalValue = string | number | bigint | boolean | Uint8Array | undefined;
@@ -19,20 +20,13 @@ export function checkFieldName(name: string): string {
 }
 
 function valueBytes(name: string, value: Exclude<JournalValue, undefined>): Buffer | string {
-  switch (typeof value) {
-    case 'string':
-      return value;
-    case 'number':
-      if (!Number.isFinite(value)) throw invalid(name, value, 'a finite number');
-      return String(value);
-    case 'bigint':
-      return value.toString();
-    case 'boolean':
-      return value ? '1' : '0';
-    default:
-      if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-      throw invalid(name, value, 'a string, number, bigint, boolean or Uint8Array');
-  }
+  // Any string: encodeEntry sends one with a line break length-prefixed (notify, which has no such
+  // form, refuses it). Any finite number: a journal field is text to its reader, 1.5 as well.
+  if (typeof value === 'string') return value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  const text = scalarText(name, value, 'finite');
+  if (text === undefined) throw invalid(name, value, 'a string, number, bigint, boolean or Uint8Array');
+  return text;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { closeSync } from 'node:fs';
 import { whenReadable } from './held-socket.js';
 import { SystemdError } from '../errors.js';
+import { MAX_NOTIFY_MESSAGE_BYTES } from '../limits.js';
 import { requireNative, type NativeBinding } from '../native/index.js';
 
 /** One datagram received on a NOTIFY_SOCKET, as a service manager sees it. */
@@ -33,7 +34,6 @@ export interface NotifyReceiver {
   close(): void;
 }
 
-const MAX_MESSAGE_BYTES = 4096;
 // A bound on each wait, so that close() takes effect and no thread-pool thread waits forever.
 const WAIT_SLICE_MS = 500;
 
@@ -114,8 +114,8 @@ function drain(binding: NativeBinding, fd: number, onNotification: (notification
   for (let datagram = binding.receive(fd); datagram !== null; datagram = binding.receive(fd)) {
     const hasCredentials = datagram.pid >= 0;
     const dropped =
-      datagram.size > MAX_MESSAGE_BYTES
-        ? `larger than ${MAX_MESSAGE_BYTES} bytes (${datagram.size})`
+      datagram.size > MAX_NOTIFY_MESSAGE_BYTES
+        ? `larger than ${MAX_NOTIFY_MESSAGE_BYTES} bytes (${datagram.size})`
         : datagram.truncated
           ? 'its fds did not fit'
           : datagram.data.includes(0)
@@ -127,7 +127,7 @@ function drain(binding: NativeBinding, fd: number, onNotification: (notification
       pid: hasCredentials ? datagram.pid : undefined,
       uid: hasCredentials ? datagram.uid : undefined,
       gid: hasCredentials ? datagram.gid : undefined,
-      ...parseNotification(datagram.data.subarray(0, MAX_MESSAGE_BYTES)),
+      ...parseNotification(datagram.data.subarray(0, MAX_NOTIFY_MESSAGE_BYTES)),
       fds: datagram.fds,
       dropped,
     });

@@ -3,7 +3,8 @@ import { Socket } from 'node:net';
 import { FDNAME_EXPECTED, isFdName } from '../fd-name.js';
 import { checkDelay, durationUsec } from '../durations.js';
 import { SystemdError, invalid } from '../errors.js';
-import { MAX_FDS_PER_MESSAGE } from '../limits.js';
+import { scalarText } from '../field-text.js';
+import { MAX_FDS_PER_MESSAGE, MAX_NOTIFY_MESSAGE_BYTES, MAX_UNIX_PATH_BYTES } from '../limits.js';
 import { loadNative } from '../native/index.js';
 import { deliver, nativeMissing, warnOnce } from './delivery.js';
 
@@ -17,12 +18,12 @@ export interface NotifyOptions {
   unsetEnvironment?: boolean;
 }
 
-// What the manager accepts: larger datagrams are dropped without a word.
-const MAX_MESSAGE_BYTES = 4096;
-const MAX_SOCKET_BYTES = 108; // sizeof(sun_path)
+// The shape of the manager's own keys. Not journald's field rule (journal/fields.ts), which
+// refuses a leading _ and more than 64 characters: that protocol's rule, not this one's.
 const KEY = /^[A-Z_][A-Z0-9_]*$/;
 // A value with a line break could smuggle in a second field (STATUS=x\nREADY=1);
-// a NUL makes the manager drop the whole message.
+// a NUL makes the manager drop the whole message. (A journal entry sends such a value
+// length-prefixed instead, see journal/fields.ts: the notify protocol has no such form.)
 const FORBIDDEN_IN_VALUE = /[\n\r\0]/;
 
 /**
@@ -35,8 +36,8 @@ function notifySocket(env: NodeJS.ProcessEnv): string | undefined {
   let expected: string | undefined;
   if (!(value.startsWith('/') || value.startsWith('@')) || value.length < 2 || value.includes('\0')) {
     expected = 'an absolute socket path or an @abstract name';
-  } else if (Buffer.byteLength(value) > MAX_SOCKET_BYTES) {
-    expected = `at most ${MAX_SOCKET_BYTES} bytes`;
+  } else if (Buffer.byteLength(value) > MAX_UNIX_PATH_BYTES) {
+    expected = `at most ${MAX_UNIX_PATH_BYTES} bytes`;
   }
   if (expected === undefined) return value;
   warnOnce(value, 'malformed', `expected ${expected}; notifications are not sent`);
@@ -44,22 +45,14 @@ function notifySocket(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 function formatValue(key: string, value: string | number | bigint | boolean): string {
-  switch (typeof value) {
-    case 'string':
-      if (FORBIDDEN_IN_VALUE.test(value)) {
-        throw invalid(key, value, 'a value without newline, carriage return or NUL');
-      }
-      return value;
-    case 'number':
-      if (!Number.isSafeInteger(value)) throw invalid(key, value, 'an integer');
-      return String(value);
-    case 'bigint':
-      return value.toString();
-    case 'boolean':
-      return value ? '1' : '0';
-    default:
-      throw invalid(key, value, 'a string, integer, bigint or boolean');
+  if (typeof value === 'string') {
+    if (FORBIDDEN_IN_VALUE.test(value)) throw invalid(key, value, 'a value without newline, carriage return or NUL');
+    return value;
   }
+  // Integers only: every notification field that takes a number is one (a pid, an errno, µs).
+  const text = scalarText(key, value, 'integer');
+  if (text === undefined) throw invalid(key, value, 'a string, integer, bigint or boolean');
+  return text;
 }
 
 /** `KEY=VALUE\n` lines, checked the way the manager reads them. */
@@ -71,11 +64,11 @@ function formatMessage(fields: NotifyFields): string {
   if (lines.length === 0) throw invalid('notification', '{}', 'at least one KEY=VALUE field');
   const message = lines.join('');
   const bytes = Buffer.byteLength(message);
-  if (bytes > MAX_MESSAGE_BYTES) {
+  if (bytes > MAX_NOTIFY_MESSAGE_BYTES) {
     const longest = lines.reduce((a, b) => (Buffer.byteLength(b) > Buffer.byteLength(a) ? b : a));
     const key = longest.slice(0, longest.indexOf('='));
     throw new SystemdError(
-      `notification is ${bytes} bytes, systemd drops messages over ${MAX_MESSAGE_BYTES} bytes (largest field: ${key})`,
+      `notification is ${bytes} bytes, systemd drops messages over ${MAX_NOTIFY_MESSAGE_BYTES} bytes (largest field: ${key})`,
       'EMSGSIZE',
       { subject: key },
     );
