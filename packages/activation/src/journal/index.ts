@@ -5,7 +5,6 @@
 export {
   createLogger,
   pinoDestination,
-  stderrIsJournal,
   JOURNAL_SOCKET,
   PRIORITY,
   type Logger,
@@ -13,3 +12,4 @@ export {
   type JournalFields,
   type JournalValue,
 } from './logger.js';
+export { stderrIsJournal } from './stderr.js';

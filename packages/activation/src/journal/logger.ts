@@ -1,7 +1,6 @@
-import { fstatSync } from 'node:fs';
 import { invalid } from '../errors.js';
 import { checkFieldName, encodeEntry, type JournalFields, type JournalValue } from './fields.js';
-import { loadNative, nativeLoadError } from '../native/index.js';
+import { JournalWriter } from './journal-writer.js';
 
 export type { JournalFields, JournalValue } from './fields.js';
 
@@ -40,26 +39,7 @@ export interface Logger {
   debug: Log;
 }
 
-// While journald is behind, entries wait here; past these it is stalled, not busy.
-const RETRY_MS = 10;
-const STALL_MS = 2000;
-const MAX_PENDING_BYTES = 8 * 1024 * 1024;
 const SET_BY_LOGGER = new Set(['MESSAGE', 'PRIORITY', 'SYSLOG_IDENTIFIER']);
-
-/**
- * True when fd 2 is the stream the manager connected to the journal: JOURNAL_STREAM holds its
- * `device:inode`, and a child that inherited the variable with another stderr must not believe it.
- */
-export function stderrIsJournal(env: NodeJS.ProcessEnv = process.env): boolean {
-  const expected = env.JOURNAL_STREAM;
-  if (expected === undefined) return false;
-  try {
-    const stat = fstatSync(2, { bigint: true });
-    return `${stat.dev}:${stat.ino}` === expected;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * A logger for the journal. Each entry carries MESSAGE, PRIORITY, SYSLOG_IDENTIFIER and your
@@ -77,114 +57,22 @@ export function createLogger(identifier: string, options: LoggerOptions = {}): L
   if (typeof identifier !== 'string' || identifier === '' || /[\n\r\0]/.test(identifier)) {
     throw invalid('identifier', identifier, 'a non-empty name without line breaks');
   }
-  const socket = options.socket ?? JOURNAL_SOCKET;
-  const env = options.env ?? process.env;
-  let target: 'journal' | 'stderr' | undefined;
-  let prefixed = false;
-  const pending: { entry: Buffer; priority: number; text: string }[] = [];
-  let pendingBytes = 0;
-  let lastProgress = 0;
-  let retry: NodeJS.Timeout | undefined;
-
-  function decide(): 'journal' | 'stderr' {
-    prefixed = stderrIsJournal(env);
-    const wanted = options.target ?? 'auto';
-    target = wanted === 'journal' || (wanted === 'auto' && prefixed) ? 'journal' : 'stderr';
-    if (target === 'journal' && loadNative() === undefined) fallBack(`the native part did not load (${nativeLoadError()})`);
-    return target;
-  }
-
-  function stderrLine(priority: number, message: string): string {
-    const lines = message.split('\n').map((line) => `${prefixed ? `<${priority}>` : ''}${identifier}: ${line}`);
-    return `${lines.join('\n')}\n`;
-  }
-
-  /** Sends one entry now: 'busy' when journald is behind; a failure turns the logger to stderr. */
-  function trySend(entry: Buffer): 'sent' | 'busy' | 'failed' {
-    try {
-      loadNative()!.journalSend(socket, entry);
-      return 'sent';
-    } catch (error) {
-      const e = error as NodeJS.ErrnoException;
-      if (e.code === 'EAGAIN') return 'busy';
-      fallBack(`${socket}: ${e.message}`);
-      return 'failed';
-    }
-  }
-
-  function fallBack(reason: string, exiting = false): void {
-    if (target === 'stderr') return;
-    target = 'stderr';
-    clearTimeout(retry);
-    const warning = `${identifier}: journal entries go to stderr from now on: ${reason}`;
-    // A process warning is printed on a later tick, which an exiting process does not reach.
-    if (exiting) writeStderr(`${prefixed ? '<4>' : ''}${warning}\n`);
-    else process.emitWarning(warning, { code: 'SDNODE_JOURNAL' });
-    for (const { priority, text } of pending.splice(0)) writeStderr(stderrLine(priority, text));
-    pendingBytes = 0;
-    process.off('exit', flushOnExit);
-  }
-
-  function drain(): void {
-    retry = undefined;
-    while (pending.length > 0) {
-      const result = trySend(pending[0]!.entry);
-      if (result === 'failed') return; // fallBack() wrote them all to stderr
-      if (result === 'busy') {
-        if (Date.now() - lastProgress > STALL_MS) fallBack(`journald has read nothing for ${STALL_MS} ms`);
-        else retry = setTimeout(drain, RETRY_MS).unref();
-        return;
-      }
-      pendingBytes -= pending.shift()!.entry.length;
-      lastProgress = Date.now();
-    }
-    process.off('exit', flushOnExit);
-  }
-
-  // Timers no longer run: what journald has not taken yet is not lost, it goes to stderr.
-  function flushOnExit(): void {
-    drain();
-    if (pending.length > 0) fallBack('the process exits with entries journald has not taken', true);
-  }
-
+  const writer = new JournalWriter({
+    identifier,
+    socket: options.socket ?? JOURNAL_SOCKET,
+    target: options.target ?? 'auto',
+    env: options.env ?? process.env,
+  });
   function log(priority: number, message: string, fields?: JournalFields): void {
     if (!Number.isInteger(priority) || priority < 0 || priority > 7) throw invalid('priority', priority, 'an integer from 0 to 7');
     const text = String(message);
-    const entryFields: [string, JournalValue][] = [
-      ['MESSAGE', text],
-      ['PRIORITY', priority],
-      ['SYSLOG_IDENTIFIER', identifier],
-    ];
-    for (const [name, value] of Object.entries(fields ?? {})) {
-      if (SET_BY_LOGGER.has(name)) throw invalid('journal field', name, 'a field other than those the logger sets');
-      entryFields.push([checkFieldName(name), value]);
-    }
-    const entry = encodeEntry(entryFields);
-    if ((target ?? decide()) === 'stderr') {
-      writeStderr(stderrLine(priority, text));
-      return;
-    }
-    // Queued behind earlier entries, or journald is behind: keep the order.
-    const result = pending.length === 0 ? trySend(entry) : 'busy';
-    if (result === 'sent') return;
-    if (result === 'failed') {
-      writeStderr(stderrLine(priority, text));
-      return;
-    }
-    if (pending.length === 0) {
-      lastProgress = Date.now();
-      process.on('exit', flushOnExit);
-    }
-    pending.push({ entry, priority, text });
-    pendingBytes += entry.length;
-    if (pendingBytes > MAX_PENDING_BYTES) fallBack(`journald is ${pendingBytes} bytes behind`);
-    else retry ??= setTimeout(drain, RETRY_MS).unref();
+    // Built, and so checked, before the target is known: a bad field throws wherever entries go.
+    writer.write(logEntry(identifier, priority, text, fields), priority, text);
   }
-
   return {
     identifier,
     get target() {
-      return target ?? 'undecided';
+      return writer.target;
     },
     log,
     error: (message, fields) => log(PRIORITY.err, message, fields),
@@ -195,19 +83,18 @@ export function createLogger(identifier: string, options: LoggerOptions = {}): L
   };
 }
 
-let stderrGuarded = false;
-
-/** A closed or broken stderr must not crash the service for a log line (console.error ignores it too). */
-function writeStderr(line: string): void {
-  if (!stderrGuarded) {
-    stderrGuarded = true;
-    process.stderr.on('error', () => {});
+/** The entry: the fields the logger sets, then the caller's (none of those, each name checked). */
+function logEntry(identifier: string, priority: number, text: string, fields: JournalFields | undefined): Buffer {
+  const entryFields: [string, JournalValue][] = [
+    ['MESSAGE', text],
+    ['PRIORITY', priority],
+    ['SYSLOG_IDENTIFIER', identifier],
+  ];
+  for (const [name, value] of Object.entries(fields ?? {})) {
+    if (SET_BY_LOGGER.has(name)) throw invalid('journal field', name, 'a field other than those the logger sets');
+    entryFields.push([checkFieldName(name), value]);
   }
-  try {
-    process.stderr.write(line);
-  } catch {
-    // nowhere left to say it
-  }
+  return encodeEntry(entryFields);
 }
 
 /**

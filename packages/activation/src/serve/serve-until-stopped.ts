@@ -1,9 +1,10 @@
-import type { Server, Socket } from 'node:net';
-import { type ConnectionPolicy, connectionPolicy, guardConnection } from './connection-policy.js';
+import type { Server } from 'node:net';
+import { type ConnectionPolicy, connectionPolicy } from './connection-policy.js';
 import { checkDelay } from '../durations.js';
 import { invalid } from '../errors.js';
+import { closeServers, exitAfterStop, tellStopping } from './graceful-stop.js';
 import { closeHttpConnectionsOnStop } from './http-stop.js';
-import { notify } from '../notify/notify.js';
+import { OpenConnections } from './open-connections.js';
 import { servedStatus } from '../notify/served-status.js';
 
 /**
@@ -63,6 +64,53 @@ export interface Serving {
  * EINVAL naming a bad option, before anything is set up.
  */
 export function serveUntilStopped(servers: Server[], options: ServeOptions = {}): Serving {
+  const { signals, idleTimeoutMs, stopDeadlineMs, policy } = serveSettings(servers, options);
+  const servedReport = options.servedStatus && servedStatus(options.servedStatus);
+  let stopping = false;
+  const connections = new OpenConnections(policy, idleTimeoutMs, {
+    onServed(served) {
+      options.onServed?.(served);
+      if (!stopping) servedReport?.update(served); // once stopping, the STATUS sent with STOPPING=1 stays
+    },
+    onIdle: () => stop('idle'),
+  });
+  const onSignal = (signal: NodeJS.Signals): void => stop(signal);
+
+  function stop(reason: string): void {
+    if (stopping) return;
+    stopping = true;
+    connections.endIdle();
+    // A second signal gets its default action: the way to end a stop at once.
+    for (const signal of signals) process.off(signal, onSignal);
+    const open = connections.open.size;
+    const status = `${reason}: no longer accepting, finishing ${open} open connection${open === 1 ? '' : 's'}`;
+    closeServers(servers, connections.open, { reason, deadlineMs: stopDeadlineMs, onStopped: options.onStopped ?? exitAfterStop });
+    for (const closeHttpConnections of httpClosers) closeHttpConnections();
+    options.onStopping?.(status, reason);
+    tellStopping(status, servedReport);
+  }
+
+  for (const server of servers) server.on('connection', (socket) => connections.track(socket));
+  const httpClosers = servers.map(closeHttpConnectionsOnStop);
+  for (const signal of signals) process.on(signal, onSignal);
+  connections.armIdle();
+
+  return {
+    get open() {
+      return connections.open.size;
+    },
+    get served() {
+      return connections.served;
+    },
+    get stopping() {
+      return stopping;
+    },
+    stop,
+  };
+}
+
+/** The options with their defaults filled in; throws SystemdError EINVAL naming a bad one. */
+function serveSettings(servers: Server[], options: ServeOptions) {
   const { signals = ['SIGTERM', 'SIGINT'], idleTimeoutMs, stopDeadlineMs = DEFAULT_STOP_DEADLINE_MS } = options;
   if (servers.length === 0) throw invalid('servers', '[]', 'at least one server');
   checkDelay('idleTimeoutMs', idleTimeoutMs);
@@ -71,104 +119,5 @@ export function serveUntilStopped(servers: Server[], options: ServeOptions = {})
   if (options.servedStatus !== undefined && typeof options.servedStatus !== 'function') {
     throw invalid('servedStatus', options.servedStatus, 'a function from the served count to the STATUS= text');
   }
-  const servedReport = options.servedStatus && servedStatus(options.servedStatus);
-
-  const open = new Set<Socket>();
-  let served = 0;
-  let stopping = false;
-  let cut = 0;
-  let idleTimer: NodeJS.Timeout | undefined;
-
-  function armIdle(): void {
-    if (idleTimeoutMs === undefined || stopping) return;
-    idleTimer = setTimeout(() => stop('idle'), idleTimeoutMs);
-    // The timer is there to end the process, never to keep it alive.
-    idleTimer.unref();
-  }
-
-  function track(socket: Socket): void {
-    open.add(socket);
-    clearTimeout(idleTimer);
-    guardConnection(socket, policy);
-    socket.on('finish', () => {
-      served++;
-      options.onServed?.(served);
-      if (!stopping) servedReport?.update(served); // once stopping, the STATUS sent with STOPPING=1 stays
-    });
-    socket.on('close', () => {
-      open.delete(socket);
-      if (open.size === 0) armIdle();
-    });
-  }
-
-  const onSignal = (signal: NodeJS.Signals): void => stop(signal);
-
-  function cutTheRest(reason: string): void {
-    cut = open.size;
-    if (cut === 0) return;
-    const status = `${reason}: stop deadline of ${stopDeadlineMs} ms passed, cut ${cut} open connection${cut === 1 ? '' : 's'}`;
-    for (const socket of open) socket.destroy();
-    process.emitWarning(status, { code: 'SDNODE_STOP_DEADLINE' });
-    try {
-      notify.status(status);
-    } catch {
-      // The warning above says it already; the exit must not wait for a manager that cannot be told.
-    }
-  }
-
-  function stop(reason: string): void {
-    if (stopping) return;
-    stopping = true;
-    clearTimeout(idleTimer);
-    // A second signal gets its default action: the way to end a stop at once.
-    for (const signal of signals) process.off(signal, onSignal);
-    const status = `${reason}: no longer accepting, finishing ${open.size} open connection${open.size === 1 ? '' : 's'}`;
-    const onStopped =
-      options.onStopped ??
-      ((cutCount: number): void => {
-        if (cutCount > 0 && !process.exitCode) process.exitCode = 1;
-        process.exit();
-      });
-    // The deadline ends the stop, never keeps the process alive by itself.
-    const deadline = setTimeout(() => cutTheRest(reason), stopDeadlineMs);
-    deadline.unref();
-    let closing = servers.length;
-    const closed = (): void => {
-      if (--closing > 0) return;
-      clearTimeout(deadline);
-      setImmediate(() => onStopped(cut));
-    };
-    // close() calls back once the server's last connection has ended (with an error when it was
-    // not listening: done as well); setImmediate lets what this tick queued, such as the warnings,
-    // out before an exit. The listening sockets are closed before anyone is told, so that
-    // whoever sees STOPPING=1 finds them closed.
-    for (const server of servers) server.close(closed);
-    for (const closeHttpConnections of httpClosers) closeHttpConnections();
-    options.onStopping?.(status, reason);
-    try {
-      servedReport?.flush();
-      notify.stopping(status);
-    } catch (error) {
-      // A manager that cannot be told must not keep the process from stopping.
-      process.emitWarning(`STOPPING=1 not sent: ${(error as Error).message}`, { code: 'SDNODE_NOTIFY' });
-    }
-  }
-
-  for (const server of servers) server.on('connection', track);
-  const httpClosers = servers.map(closeHttpConnectionsOnStop);
-  for (const signal of signals) process.on(signal, onSignal);
-  armIdle();
-
-  return {
-    get open() {
-      return open.size;
-    },
-    get served() {
-      return served;
-    },
-    get stopping() {
-      return stopping;
-    },
-    stop,
-  };
+  return { signals, idleTimeoutMs, stopDeadlineMs, policy };
 }

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, pinoDestination, stderrIsJournal } from '../../src/journal/logger.js';
+import { createLogger, pinoDestination } from '../../src/journal/logger.js';
+import { stderrIsJournal } from '../../src/journal/stderr.js';
 import { checkFieldName, encodeEntry } from '../../src/journal/fields.js';
 import { python, type Receiver, Running, startReceiver, thrown, transpiledLibrary, waitFor } from '../../../../test/support/index.js';
 
