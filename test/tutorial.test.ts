@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanEnv, randomPort, REPO_ROOT, request, Running, skippedFor, stopAll } from './support/index.js';
+import { cleanEnv, freePort, REPO_ROOT, request, Running, skippedFor, stopAll } from './support/index.js';
 import { ALL, README_PORT, outputAfter } from './tutorial-blocks.js';
 
 /** The demo listens on PORT, PORT+1 and PORT+2, shown as 3000–3002. */
@@ -19,19 +19,15 @@ function clientAfter(i: number): number {
 
 /**
  * Starts a server block as written, on a free port (PORT, and in place of the port it shows);
- * resolves once systemd-socket-activate listens. A port another test holds is replaced.
+ * resolves once systemd-socket-activate listens.
  */
 async function startServer(body: string): Promise<{ launcher: Running; port: number }> {
-  for (let attempt = 1; ; attempt++) {
-    const port = randomPort();
-    const command = body.replace(README_PORT, String(port));
-    const launcher = new Running('bash', ['-c', command], { cwd: REPO_ROOT, env: cleanEnv({ PORT: String(port) }) });
-    if (await launcher.waitForStderr(/^Listening on 127\.0\.0\.1:\d+ as 3\.$/m, 60_000)) {
-      expect(launcher.stderr).toContain(`Listening on 127.0.0.1:${port} as 3.`);
-      return { launcher, port };
-    }
-    expect(attempt < 10 && /Address already in use/.test(launcher.stderr), launcher.stderr).toBe(true);
-  }
+  const port = await freePort();
+  const command = body.replace(README_PORT, String(port));
+  const launcher = new Running('bash', ['-c', command], { cwd: REPO_ROOT, env: cleanEnv({ PORT: String(port) }) });
+  expect(await launcher.waitForStderr(/^Listening on 127\.0\.0\.1:\d+ as 3\.$/m, 60_000), launcher.stderr).toBe(true);
+  expect(launcher.stderr).toContain(`Listening on 127.0.0.1:${port} as 3.`);
+  return { launcher, port };
 }
 
 /** The command line the process runs now, its paths made absolute and its port named PORT. */
@@ -116,15 +112,9 @@ describe('README', () => {
   const runs = ALL.map((b, i) => [b, i] as const).filter(([b]) => b.marker === 'tutorial: run');
   it.skipIf(noActivate).each(runs.map(([b, i]) => [b.body.trim(), b, i] as const))(
     `\`%s\` runs and prints what the README shows${noActivate}`,
-    (_name, block, i) => {
-      // The demo listens on PORT, PORT+1 and PORT+2; another run of the tests may hold one of them.
-      let base = 0;
-      let r = { status: null as number | null, stdout: '', stderr: '' };
-      for (let attempt = 1; attempt <= 10; attempt++) {
-        base = randomPort(); // leaves room for base + 1 and base + 2
-        r = sh(block.body, { PORT: String(base) });
-        if (r.status === 0 || !/Address already in use/.test(r.stderr)) break;
-      }
+    async (_name, block, i) => {
+      const base = await freePort(3); // the demo listens on PORT, PORT+1 and PORT+2
+      const r = sh(block.body, { PORT: String(base) });
       expect(r.status, r.stderr).toBe(0);
       const expected = outputAfter(i);
       expect(expected).toBeDefined();
