@@ -1,28 +1,10 @@
 // The README's fenced blocks, each with the marker comment right before it, for the tests that run
 // them (test/tutorial.test.ts, test/tutorial-sdnode.test.ts). The markers are described in the
 // README's "How this README is tested".
-import fs from 'node:fs';
-import path from 'node:path';
-import { REPO_ROOT } from './support/index.js';
-
-export interface Block {
-  marker: string | undefined; // "tutorial: run", "excerpt: FILE", … from the comment right before the fence
-  lang: string;
-  body: string;
-  line: number;
-}
-
-function blocks(markdown: string): Block[] {
-  const found: Block[] = [];
-  const pattern = /(?:<!-- ([^>]*?) -->\n)?```(\w*)\n([\s\S]*?)```/g;
-  for (const m of markdown.matchAll(pattern)) {
-    found.push({ marker: m[1], lang: m[2] ?? '', body: m[3] ?? '', line: markdown.slice(0, m.index).split('\n').length });
-  }
-  return found;
-}
+import { blocksOf } from './support/index.js';
 
 /** Every block of README.md, in order. */
-export const ALL = blocks(fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8'));
+export const ALL = blocksOf('README.md');
 
 /** The output block right after block i, if marked so. */
 export function outputAfter(i: number): string | undefined {

@@ -6,19 +6,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { activate, httpGet, loopback, REPO_ROOT, stopAll } from '../support/index.js';
+import { activate, blocksOf, httpGet, loopback, markedBlocks, REPO_ROOT, stopAll } from '../support/index.js';
 
-interface Block {
-  readme: string;
-  marker: string;
-  body: string;
-}
-
-/** The blocks of a README marked `<!-- KIND: VALUE -->` right before their fence. */
-function marked(readme: string, kind: string): Block[] {
-  const text = fs.readFileSync(path.join(REPO_ROOT, readme), 'utf8');
-  const pattern = new RegExp(`<!-- ${kind}: ([^>]*?) -->\\n\`\`\`js\\n([\\s\\S]*?)\`\`\``, 'g');
-  return [...text.matchAll(pattern)].map((m) => ({ readme, marker: m[1] ?? '', body: m[2] ?? '' }));
+/** The js blocks of the files marked `<!-- KIND: VALUE -->` right before their fence, in order, each with its VALUE as `marker`. */
+function marked(files: string | string[], kind: string): { marker: string; body: string }[] {
+  const blocks = [files].flat().flatMap(blocksOf);
+  return markedBlocks(blocks, kind)
+    .filter((b) => b.lang === 'js')
+    .map((b) => ({ marker: b.value, body: b.body }));
 }
 
 // In the README's order.
