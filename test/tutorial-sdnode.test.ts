@@ -1,7 +1,7 @@
 // Runs the README's `sdnode activate` commands as written ("Where systemd-socket-activate stops
 // short"): the idle exit followed by re-activation, with sdnode's lines compared to the README's,
-// and the fd-store handover across a --watch restart. The markers are described in the README's
-// "How this README is tested".
+// and the fd-store handover across a --watch restart. The markers are described in CONTRIBUTING.md
+// ("How the docs are tested").
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';

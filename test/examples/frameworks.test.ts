@@ -1,7 +1,7 @@
 // The framework examples (examples/<name>/server.mjs), each with its real framework, under a real
 // systemd-socket-activate and started by hand: the activating request and the next are answered,
 // the fallback port is used without activation, and SIGTERM lets a request in flight finish before
-// the process exits 0. Also checks that the README's "With your framework" excerpts are verbatim.
+// the process exits 0. (test/examples/readme.test.ts checks that the docs' excerpts of them are verbatim.)
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';

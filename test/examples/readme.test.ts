@@ -1,5 +1,5 @@
-// What the READMEs show of the examples: the "With your framework" excerpts are verbatim in the
-// files they name, and the plain-Node program of both READMEs runs as written, as an ES module
+// What the docs show of the examples: the excerpts of docs/frameworks.md and docs/deploying.md are
+// verbatim in the files they name, and the plain-Node program of both READMEs runs as written, as an ES module
 // (app.mjs) and as CommonJS (app.js in a project made by `npm init -y`), under systemd-socket-activate.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,7 +16,7 @@ function marked(files: string | string[], kind: string): { marker: string; body:
     .map((b) => ({ marker: b.value, body: b.body }));
 }
 
-// In the README's order.
+// In the docs' order.
 const EXAMPLES = ['express', 'koa', 'fastify', 'hono', 'nestjs', 'https', 'http2', 'cluster'];
 const READMES = ['README.md', 'packages/activation/README.md'];
 
@@ -24,8 +24,8 @@ afterEach(stopAll);
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'sdnode-readme-apps-'));
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
-describe('README "With your framework"', () => {
-  const excerpts = marked('README.md', 'example');
+describe('docs/frameworks.md and docs/deploying.md (cluster)', () => {
+  const excerpts = marked(['docs/frameworks.md', 'docs/deploying.md'], 'example');
 
   it('has an excerpt of each example', () => {
     expect(excerpts.map((b) => b.marker)).toEqual(EXAMPLES.map((name) => `examples/${name}/server.mjs`));
