@@ -3,7 +3,7 @@
 // fd and aborts when that is not 3, so the scripts reopen fds 0–2 on /dev/null first.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanEnv, randomPort, REPO_ROOT, request, Running, skippedFor, stopAll } from './support/index.js';
+import { cleanEnv, freePort, REPO_ROOT, request, Running, skippedFor, stopAll } from './support/index.js';
 
 const ANSWERS = {
   'socket-service': 'This is a test\n',
@@ -16,22 +16,19 @@ afterEach(stopAll);
 
 /** Starts the script with `redirections` on a free port; resolves with the answer to one connection. */
 async function answerWith(script: string, redirections: string): Promise<{ answer: string; launcher: Running }> {
-  for (let attempt = 1; ; attempt++) {
-    const port = randomPort();
-    const launcher = new Running('bash', ['-c', `exec ./scripts/${script} ${redirections}`], {
-      cwd: REPO_ROOT,
-      env: cleanEnv({ PORT: String(port) }),
-    });
-    // Nothing to read on its stderr: poll the port (bounded) until it answers or the launcher is gone.
-    for (let i = 0; i < 200 && launcher.alive; i++) {
-      const answer = await request(port, { timeoutMs: 20_000 }).catch(() => undefined);
-      if (answer !== undefined) return { answer, launcher };
-      await sleep(50);
-    }
-    const exit = await Promise.race([launcher.exited, sleep(1000).then(() => undefined)]);
-    // Exit 1 is a port another test holds (the error went to the closed stderr); anything else is the failure.
-    expect(attempt < 10 && exit?.code === 1, `exit ${JSON.stringify(exit)}`).toBe(true);
+  const port = await freePort();
+  const launcher = new Running('bash', ['-c', `exec ./scripts/${script} ${redirections}`], {
+    cwd: REPO_ROOT,
+    env: cleanEnv({ PORT: String(port) }),
+  });
+  // Nothing to read on its stderr: poll the port (bounded) until it answers or the launcher is gone.
+  for (let i = 0; i < 200 && launcher.alive; i++) {
+    const answer = await request(port, { timeoutMs: 20_000 }).catch(() => undefined);
+    if (answer !== undefined) return { answer, launcher };
+    await sleep(50);
   }
+  const exit = await Promise.race([launcher.exited, sleep(1000).then(() => undefined)]);
+  throw new Error(`./scripts/${script} ${redirections} never answered on ${port} (exit ${JSON.stringify(exit)})`);
 }
 
 const noTools = skippedFor('systemd-socket-activate');

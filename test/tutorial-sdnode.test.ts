@@ -1,14 +1,14 @@
 // Runs the README's `sdnode activate` commands as written ("Where systemd-socket-activate stops
 // short"): the idle exit followed by re-activation, with sdnode's lines compared to the README's,
-// and the fd-store handover across a --watch restart. The markers are described in the README's
-// "How this README is tested".
+// and the fd-store handover across a --watch restart. The markers are described in CONTRIBUTING.md
+// ("How the docs are tested").
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanEnv, randomPort, REPO_ROOT, Running, skippedFor } from './support/index.js';
+import { cleanEnv, freePort, REPO_ROOT, Running, skippedFor } from './support/index.js';
 import { ALL, README_PORT, outputAfter } from './tutorial-blocks.js';
 
 const run = promisify(execFile);
@@ -20,18 +20,14 @@ const started = new Set<Running>();
  * process group of its own: pnpm runs sdnode, which runs the daemon, and a stop ends them all.
  */
 async function startSdnode(body: string): Promise<{ sdnode: Running; port: number }> {
-  for (let attempt = 1; ; attempt++) {
-    const port = randomPort();
-    const command = `source scripts/pnpm.sh\n${body.replace(README_PORT, String(port))}`;
-    const sdnode = new Running('bash', ['-c', command], { cwd: REPO_ROOT, env: cleanEnv(), detached: true });
-    started.add(sdnode);
-    if (await sdnode.waitForStderr(/ sdnode +listening on 127\.0\.0\.1:\d+ as fd 3$/m, 90_000)) {
-      expect(sdnode.stderr).toContain(`listening on 127.0.0.1:${port} as fd 3`);
-      return { sdnode, port };
-    }
-    await stopGroup(sdnode);
-    expect(attempt < 10 && /address already in use/i.test(sdnode.stderr), sdnode.stderr).toBe(true);
-  }
+  const port = await freePort();
+  const command = `source scripts/pnpm.sh\n${body.replace(README_PORT, String(port))}`;
+  const sdnode = new Running('bash', ['-c', command], { cwd: REPO_ROOT, env: cleanEnv(), detached: true });
+  started.add(sdnode);
+  const listening = await sdnode.waitForStderr(/ sdnode +listening on 127\.0\.0\.1:\d+ as fd 3$/m, 90_000);
+  expect(listening, sdnode.stderr).toBe(true);
+  expect(sdnode.stderr).toContain(`listening on 127.0.0.1:${port} as fd 3`);
+  return { sdnode, port };
 }
 
 /** SIGTERM to the process group the test started, SIGKILL if it has not gone after 10 s. */

@@ -1,37 +1,35 @@
-// Runs the README: its demo, each launch command and the systemd-socket-activate command it runs
-// with their client command (the output must be what the README shows), the idle exit, and checks
-// that every code excerpt is copied verbatim from the file it names and every shell block is marked.
-// The markers are described in the README's "How this README is tested".
+// Runs the tutorial: the README's demo, each launch command and the systemd-socket-activate command
+// it runs, and each server command of README.md and docs/*.md with its client command (the output
+// must be what the docs show), the idle exit, and checks that every code excerpt is copied verbatim
+// from the file it names. test/docs.test.ts checks that every shell block is marked. The markers
+// are described in CONTRIBUTING.md ("How the docs are tested").
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanEnv, randomPort, REPO_ROOT, request, Running, skippedFor, stopAll } from './support/index.js';
-import { ALL, README_PORT, outputAfter } from './tutorial-blocks.js';
+import { cleanEnv, freePort, REPO_ROOT, request, Running, skippedFor, stopAll } from './support/index.js';
+import type { Block } from './support/index.js';
+import { ALL, BY_FILE, README_PORT, outputAfter } from './tutorial-blocks.js';
 
 /** The demo listens on PORT, PORT+1 and PORT+2, shown as 3000–3002. */
 const DEMO_PORT = /\b300[0-2]\b/g;
 
-/** The client block for the server block i: the next one (a launch script and the command it runs share one). */
-function clientAfter(i: number): number {
-  return ALL.findIndex((b, j) => j > i && b.marker === 'tutorial: client');
+/** The client block for the server block i of `blocks`: the next one (a launch script and the command it runs share one). */
+function clientAfter(i: number, blocks: Block[] = ALL): number {
+  return blocks.findIndex((b, j) => j > i && b.marker === 'tutorial: client');
 }
 
 /**
  * Starts a server block as written, on a free port (PORT, and in place of the port it shows);
- * resolves once systemd-socket-activate listens. A port another test holds is replaced.
+ * resolves once systemd-socket-activate listens.
  */
 async function startServer(body: string): Promise<{ launcher: Running; port: number }> {
-  for (let attempt = 1; ; attempt++) {
-    const port = randomPort();
-    const command = body.replace(README_PORT, String(port));
-    const launcher = new Running('bash', ['-c', command], { cwd: REPO_ROOT, env: cleanEnv({ PORT: String(port) }) });
-    if (await launcher.waitForStderr(/^Listening on 127\.0\.0\.1:\d+ as 3\.$/m, 60_000)) {
-      expect(launcher.stderr).toContain(`Listening on 127.0.0.1:${port} as 3.`);
-      return { launcher, port };
-    }
-    expect(attempt < 10 && /Address already in use/.test(launcher.stderr), launcher.stderr).toBe(true);
-  }
+  const port = await freePort();
+  const command = body.replace(README_PORT, String(port));
+  const launcher = new Running('bash', ['-c', command], { cwd: REPO_ROOT, env: cleanEnv({ PORT: String(port) }) });
+  expect(await launcher.waitForStderr(/^Listening on 127\.0\.0\.1:\d+ as 3\.$/m, 60_000), launcher.stderr).toBe(true);
+  expect(launcher.stderr).toContain(`Listening on 127.0.0.1:${port} as 3.`);
+  return { launcher, port };
 }
 
 /** The command line the process runs now, its paths made absolute and its port named PORT. */
@@ -95,36 +93,19 @@ describe('README', () => {
     ]);
   });
 
-  it('marks every shell block: each is run by a test', () => {
-    const unmarked = ALL.filter((b) => b.lang === 'sh' && b.marker === undefined).map((b) => `README line ${b.line}`);
-    expect(unmarked).toEqual([]);
-  });
-
-  const excerpts = ALL.filter((b) => b.marker?.startsWith('excerpt: '));
   it('has an excerpt of each daemon', () => {
-    expect(new Set(excerpts.map((b) => b.marker))).toEqual(
+    const excerpted = new Set(ALL.filter((b) => b.marker?.startsWith('excerpt: ') && b.lang === 'ts').map((b) => b.marker));
+    expect(excerpted).toEqual(
       new Set(['socket-service', 'socket-service-accepted', 'socket-service-inet'].map((d) => `excerpt: packages/${d}/src/main.ts`)),
     );
-  });
-
-  it.each(excerpts.map((b) => [`${b.marker} (README line ${b.line})`, b] as const))('%s is verbatim in that file', (_name, block) => {
-    expect(block.lang).toBe('ts');
-    const file = path.join(REPO_ROOT, (block.marker ?? '').slice('excerpt: '.length));
-    expect(fs.readFileSync(file, 'utf8')).toContain(block.body);
   });
 
   const runs = ALL.map((b, i) => [b, i] as const).filter(([b]) => b.marker === 'tutorial: run');
   it.skipIf(noActivate).each(runs.map(([b, i]) => [b.body.trim(), b, i] as const))(
     `\`%s\` runs and prints what the README shows${noActivate}`,
-    (_name, block, i) => {
-      // The demo listens on PORT, PORT+1 and PORT+2; another run of the tests may hold one of them.
-      let base = 0;
-      let r = { status: null as number | null, stdout: '', stderr: '' };
-      for (let attempt = 1; attempt <= 10; attempt++) {
-        base = randomPort(); // leaves room for base + 1 and base + 2
-        r = sh(block.body, { PORT: String(base) });
-        if (r.status === 0 || !/Address already in use/.test(r.stderr)) break;
-      }
+    async (_name, block, i) => {
+      const base = await freePort(3); // the demo listens on PORT, PORT+1 and PORT+2
+      const r = sh(block.body, { PORT: String(base) });
       expect(r.status, r.stderr).toBe(0);
       const expected = outputAfter(i);
       expect(expected).toBeDefined();
@@ -134,23 +115,6 @@ describe('README', () => {
   );
 
   const servers = ALL.map((b, i) => [b, i] as const).filter(([b]) => b.marker === 'tutorial: server');
-  for (const [server, i] of servers) {
-    const client = ALL[clientAfter(i)];
-    const skipped = clientSkipped(client?.body);
-    it.skipIf(skipped !== '')(`\`${server.body.trim()}\` and its client give what the README shows${skipped}`, async () => {
-      expect(client?.marker).toBe('tutorial: client');
-      const expected = outputAfter(clientAfter(i));
-      expect(expected).toBeDefined();
-      const { launcher, port } = await startServer(server.body);
-      const command = (client?.body ?? '').replace(README_PORT, String(port));
-      expect(command).toContain(String(port));
-      const r = sh(command);
-      expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toBe(expected);
-      await launcher.stop();
-    });
-  }
-
   const scripts = servers.filter(([b]) => b.body.startsWith('./scripts/launch-'));
   it('follows each launch script with the command it runs', () => {
     expect(scripts).toHaveLength(3);
@@ -181,4 +145,31 @@ describe('README', () => {
     },
     60_000,
   );
+});
+
+const RUNNABLE = (b: Block): boolean => b.marker === 'tutorial: server' || b.marker?.startsWith('excerpt: ') === true;
+describe.each(BY_FILE.filter(([, blocks]) => blocks.some(RUNNABLE)))('%s', (_file, blocks) => {
+  const excerpts = blocks.filter((b) => b.marker?.startsWith('excerpt: '));
+  it.each(excerpts.map((b) => [`${b.marker} (line ${b.line})`, b] as const))('%s is verbatim in that file', (_name, block) => {
+    const file = path.join(REPO_ROOT, (block.marker ?? '').slice('excerpt: '.length));
+    expect(fs.readFileSync(file, 'utf8')).toContain(block.body);
+  });
+
+  const servers = blocks.map((b, i) => [b, i] as const).filter(([b]) => b.marker === 'tutorial: server');
+  for (const [server, i] of servers) {
+    const client = blocks[clientAfter(i, blocks)];
+    const skipped = clientSkipped(client?.body);
+    it.skipIf(skipped !== '')(`\`${server.body.trim()}\` and its client give what the docs show${skipped}`, async () => {
+      expect(client?.marker).toBe('tutorial: client');
+      const expected = outputAfter(clientAfter(i, blocks), blocks);
+      expect(expected).toBeDefined();
+      const { launcher, port } = await startServer(server.body);
+      const command = (client?.body ?? '').replace(README_PORT, String(port));
+      expect(command).toContain(String(port));
+      const r = sh(command);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe(expected);
+      await launcher.stop();
+    });
+  }
 });

@@ -54,7 +54,7 @@ const passed = (env) => Object.entries(env).flatMap(([name, value]) => ['-E', `$
 async function startLauncher(argv, readyPattern, env = process.env) {
   let lastError;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = pickPort();
+    const port = await pickPort();
     const [file, ...args] = argv(port);
     try {
       return await start(file, args, env, port, readyPattern);
@@ -70,7 +70,7 @@ async function startLauncher(argv, readyPattern, env = process.env) {
 export async function startBound(command, env = {}) {
   let lastError;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = pickPort();
+    const port = await pickPort();
     try {
       return await start(command[0], command.slice(1), { ...process.env, ...env, PORT: String(port) }, port, /^Listening on /m);
     } catch (error) {

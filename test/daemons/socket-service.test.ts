@@ -9,7 +9,7 @@ import {
   daemonMain,
   launch,
   NotifyReceiver,
-  randomPort,
+  freePort,
   readToEnd,
   request,
   Running,
@@ -20,16 +20,14 @@ const MESSAGE = 'This is a test\n';
 
 afterEach(stopAll);
 
-/** The daemon on its own, listening on a random fallback port; retried when the port is taken. */
+/** The daemon on its own, listening on a free fallback port. */
 async function startUnactivated(env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<{ daemon: Running; port: number }> {
-  for (let attempt = 1; ; attempt++) {
-    const port = randomPort();
-    const daemon = new Running('node', [daemonMain('socket-service'), ...args], {
-      env: cleanEnv({ ...env, PORT: String(port) }),
-    });
-    if (await daemon.waitForStderr(/serving on/)) return { daemon, port };
-    if (!/EADDRINUSE/.test(daemon.stderr) || attempt === 10) throw new Error(`daemon did not start:\n${daemon.stderr}`);
-  }
+  const port = await freePort();
+  const daemon = new Running('node', [daemonMain('socket-service'), ...args], {
+    env: cleanEnv({ ...env, PORT: String(port) }),
+  });
+  if (await daemon.waitForStderr(/serving on/)) return { daemon, port };
+  throw new Error(`daemon did not start:\n${daemon.stderr}`);
 }
 
 describe('socket-service under systemd-socket-activate (listening socket passed in)', () => {

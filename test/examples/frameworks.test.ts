@@ -1,7 +1,7 @@
 // The framework examples (examples/<name>/server.mjs), each with its real framework, under a real
 // systemd-socket-activate and started by hand: the activating request and the next are answered,
 // the fallback port is used without activation, and SIGTERM lets a request in flight finish before
-// the process exits 0. Also checks that the README's "With your framework" excerpts are verbatim.
+// the process exits 0. (test/examples/readme.test.ts checks that the docs' excerpts of them are verbatim.)
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -18,7 +18,7 @@ import {
   cleanEnv,
   connectError,
   loopback,
-  randomPort,
+  freePort,
   REPO_ROOT,
   Running,
   stopAll,
@@ -134,16 +134,11 @@ describe.each(EXAMPLES)('examples/$name/server.mjs', ({ name, protocol, body }) 
   });
 
   it('started by hand listens on 127.0.0.1:$PORT', async () => {
-    for (let attempt = 1; ; attempt++) {
-      const port = randomPort();
-      const server = new Running(process.execPath, [serverFile(name)], { env: cleanEnv({ PORT: String(port), ...TLS_ENV }) });
-      await server.waitForOutput(() => server.stdout !== '');
-      if (server.stdout === `${name}: listening on port ${port}\n`) {
-        expect(await get(port, protocol)).toEqual({ status: 200, body });
-        return;
-      }
-      expect(attempt < 10 && /EADDRINUSE/.test(server.stderr), server.stderr).toBe(true);
-    }
+    const port = await freePort();
+    const server = new Running(process.execPath, [serverFile(name)], { env: cleanEnv({ PORT: String(port), ...TLS_ENV }) });
+    await server.waitForOutput(() => server.stdout !== '');
+    expect(server.stdout, server.stderr).toBe(`${name}: listening on port ${port}\n`);
+    expect(await get(port, protocol)).toEqual({ status: 200, body });
   });
 
   if (protocol === 'h2c') {

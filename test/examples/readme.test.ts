@@ -1,27 +1,22 @@
-// What the READMEs show of the examples: the "With your framework" excerpts are verbatim in the
-// files they name, and the plain-Node program of both READMEs runs as written, as an ES module
+// What the docs show of the examples: the excerpts of docs/frameworks.md and docs/deploying.md are
+// verbatim in the files they name, and the plain-Node program of both READMEs runs as written, as an ES module
 // (app.mjs) and as CommonJS (app.js in a project made by `npm init -y`), under systemd-socket-activate.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { activate, httpGet, loopback, REPO_ROOT, stopAll } from '../support/index.js';
+import { activate, blocksOf, httpGet, loopback, markedBlocks, REPO_ROOT, stopAll } from '../support/index.js';
 
-interface Block {
-  readme: string;
-  marker: string;
-  body: string;
+/** The js blocks of the files marked `<!-- KIND: VALUE -->` right before their fence, in order, each with its VALUE as `marker`. */
+function marked(files: string | string[], kind: string): { marker: string; body: string }[] {
+  const blocks = [files].flat().flatMap(blocksOf);
+  return markedBlocks(blocks, kind)
+    .filter((b) => b.lang === 'js')
+    .map((b) => ({ marker: b.value, body: b.body }));
 }
 
-/** The blocks of a README marked `<!-- KIND: VALUE -->` right before their fence. */
-function marked(readme: string, kind: string): Block[] {
-  const text = fs.readFileSync(path.join(REPO_ROOT, readme), 'utf8');
-  const pattern = new RegExp(`<!-- ${kind}: ([^>]*?) -->\\n\`\`\`js\\n([\\s\\S]*?)\`\`\``, 'g');
-  return [...text.matchAll(pattern)].map((m) => ({ readme, marker: m[1] ?? '', body: m[2] ?? '' }));
-}
-
-// In the README's order.
+// In the docs' order.
 const EXAMPLES = ['express', 'koa', 'fastify', 'hono', 'nestjs', 'https', 'http2', 'cluster'];
 const READMES = ['README.md', 'packages/activation/README.md'];
 
@@ -29,8 +24,8 @@ afterEach(stopAll);
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'sdnode-readme-apps-'));
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
-describe('README "With your framework"', () => {
-  const excerpts = marked('README.md', 'example');
+describe('docs/frameworks.md and docs/deploying.md (cluster)', () => {
+  const excerpts = marked(['docs/frameworks.md', 'docs/deploying.md'], 'example');
 
   it('has an excerpt of each example', () => {
     expect(excerpts.map((b) => b.marker)).toEqual(EXAMPLES.map((name) => `examples/${name}/server.mjs`));

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { randomPort } from './ports.js';
+import { freePort } from './ports.js';
 import { Running } from './processes.js';
 import { requireTools } from './system-tools.js';
 import { waitFor } from './wait.js';
@@ -22,33 +22,28 @@ export const loopback = (port: number): string[] => ['-l', `127.0.0.1:${port}`];
 
 /**
  * Starts `systemd-socket-activate ARGS PROGRAM` and waits until every `-l` address is listening.
- * `args(port)` builds the options around a port from the tests' range; on EADDRINUSE another port
- * is tried.
+ * `args(port)` builds the options around a free port (`freePort()`).
  */
 export async function activate(
   args: (port: number) => string[],
   program: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; attempts?: number } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<Activated> {
   requireTools('systemd-socket-activate');
-  const attempts = options.attempts ?? 8;
-  for (let attempt = 1; ; attempt++) {
-    const port = randomPort();
-    const argv = args(port);
-    const listens = argv.filter((a) => a === '-l' || a.startsWith('--listen')).length;
-    const started = start(['systemd-socket-activate', ...argv, ...program], port, options.env, options.cwd);
-    const outcome = await Promise.race([
-      waitFor(
-        'systemd-socket-activate to listen',
-        () => (started.stderr().match(/Listening on .* as \d+\./g) ?? []).length >= listens,
-        60_000,
-      ).then(() => 'ready' as const),
-      started.exited.then(() => 'exited' as const),
-    ]);
-    if (outcome === 'ready') return started;
-    if (/already in use/i.test(started.stderr()) && attempt < attempts) continue;
-    throw new Error(`systemd-socket-activate did not start on ${port}: ${started.stderr()}`);
-  }
+  const port = await freePort();
+  const argv = args(port);
+  const listens = argv.filter((a) => a === '-l' || a.startsWith('--listen')).length;
+  const started = start(['systemd-socket-activate', ...argv, ...program], port, options.env, options.cwd);
+  const outcome = await Promise.race([
+    waitFor(
+      'systemd-socket-activate to listen',
+      () => (started.stderr().match(/Listening on .* as \d+\./g) ?? []).length >= listens,
+      60_000,
+    ).then(() => 'ready' as const),
+    started.exited.then(() => 'exited' as const),
+  ]);
+  if (outcome === 'ready') return started;
+  throw new Error(`systemd-socket-activate did not start on ${port}: ${started.stderr()}`);
 }
 
 /** Spawns a command with piped output and only PATH and HOME (plus `env`) in its environment. */

@@ -7,6 +7,7 @@ export * from './activate.js';
 export * from './client.js';
 export * from './held-connection.js';
 export * from './launch.js';
+export * from './markdown.js';
 export * from './notify-lines.js';
 export * from './notify-receiver.js';
 export * from './output.js';

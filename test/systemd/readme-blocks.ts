@@ -2,7 +2,7 @@
 // each with the `<!-- systemd: output -->` block after it, and how their output is compared.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO_ROOT } from '../support/index.js';
+import { fencedBlocks, REPO_ROOT } from '../support/index.js';
 
 export const SECTION = '## Deploying with unit files';
 
@@ -12,21 +12,6 @@ export interface DeployBlock {
   /** The `systemd: output` block after it; '' when there is none (the commands print nothing). */
   output: string;
   line: number;
-}
-
-interface Fence {
-  marker: string | undefined;
-  lang: string;
-  body: string;
-  line: number;
-}
-
-function fences(markdown: string, firstLine: number): Fence[] {
-  const found: Fence[] = [];
-  for (const m of markdown.matchAll(/(?:<!-- ([^>]*?) -->\n)?```(\w*)\n([\s\S]*?)```/g)) {
-    found.push({ marker: m[1], lang: m[2] ?? '', body: m[3] ?? '', line: firstLine + markdown.slice(0, m.index).split('\n').length - 1 });
-  }
-  return found;
 }
 
 /** The section's text, from its heading to the next one, and the README line it starts on. */
@@ -40,7 +25,7 @@ export function deploySection(readme = fs.readFileSync(path.join(REPO_ROOT, 'REA
 /** The section's runnable blocks in order; throws on a shell block left unmarked or an output block without commands. */
 export function deployBlocks(): DeployBlock[] {
   const { text, line } = deploySection();
-  const all = fences(text, line);
+  const all = fencedBlocks(text, 'README.md', line);
   const blocks: DeployBlock[] = [];
   all.forEach((fence, i) => {
     if (fence.marker === 'systemd: run') {

@@ -2,7 +2,7 @@
 // else (processes, ports, clients, waits) comes from the shared test/support.
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, Running, randomPort } from '../../../test/support/index.js';
+import { REPO_ROOT, Running, freePort } from '../../../test/support/index.js';
 
 /** The built CLI (the test runs it as a user would, through node). */
 export const SDNODE = path.join(REPO_ROOT, 'packages/cli/dist/main.js');
@@ -43,16 +43,14 @@ export class Sdnode extends Running {
 }
 
 /**
- * Starts sdnode on a random loopback port (`args(port)` builds its options) and waits until it
- * listens; another port is tried when that one is taken.
+ * Starts sdnode on a free loopback port (`args(port)` builds its options) and waits until it
+ * listens.
  */
 export async function startSdnode(args: (port: number) => string[]): Promise<Sdnode> {
-  for (let attempt = 1; ; attempt++) {
-    const port = randomPort();
-    const sdnode = new Sdnode(args(port), port);
-    const listening = await sdnode.waitForStderr(/"event":"listening"/, 20_000);
-    if (listening && sdnode.alive) return sdnode;
-    await sdnode.stop();
-    if (!/EADDRINUSE/.test(sdnode.stderr) || attempt >= 5) throw new Error(`sdnode did not start: ${sdnode.stderr}`);
-  }
+  const port = await freePort();
+  const sdnode = new Sdnode(args(port), port);
+  const listening = await sdnode.waitForStderr(/"event":"listening"/, 20_000);
+  if (listening && sdnode.alive) return sdnode;
+  await sdnode.stop();
+  throw new Error(`sdnode did not start: ${sdnode.stderr}`);
 }

@@ -18,7 +18,7 @@ import {
   fixture,
   isAlive,
   jsonLines,
-  randomPort,
+  freePort,
   type Receiver,
   start,
   startReceiver,
@@ -103,7 +103,7 @@ async function startPrimary(options: { workers: number; mode: string; listenTime
   const receiver = await startReceiver();
   const modeFile = path.join(mkdtempSync(path.join(tmpdir(), 'sdnode-roll-')), 'mode');
   writeFileSync(modeFile, options.mode);
-  const port = randomPort();
+  const port = await freePort();
   const argv = [process.execPath, ROLL_FIXTURE, String(port), String(options.workers), modeFile, String(options.listenTimeoutMs ?? 10_000)];
   const run = start(argv, port, { NOTIFY_SOCKET: receiver.address, NODE_CLUSTER_SCHED_POLICY: 'rr' });
   const primary: Primary = {

@@ -16,7 +16,7 @@ import {
   isRoot,
   knock,
   poke,
-  randomPort,
+  freePort,
   tempDir,
   thrown,
 } from '../../../../test/support/index.js';
@@ -24,25 +24,21 @@ import {
 /** The fd under a Node socket object (libuv's handle), to describe sockets this process made. */
 const handleFd = (object: unknown): number => (object as { _handle: { fd: number } })._handle.fd;
 
-function listenTcp(host: string): Promise<net.Server> {
+async function listenTcp(host: string): Promise<net.Server> {
+  const port = await freePort();
   return new Promise((resolve, reject) => {
-    const attempt = (left: number): void => {
-      const server = net.createServer();
-      server.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' && left > 0 ? attempt(left - 1) : reject(error)));
-      server.listen({ host, port: randomPort() }, () => resolve(server));
-    };
-    attempt(8);
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen({ host, port }, () => resolve(server));
   });
 }
 
-function bindUdp(type: 'udp4' | 'udp6', host: string): Promise<dgram.Socket> {
+async function bindUdp(type: 'udp4' | 'udp6', host: string): Promise<dgram.Socket> {
+  const port = await freePort();
   return new Promise((resolve, reject) => {
-    const attempt = (left: number): void => {
-      const socket = dgram.createSocket(type);
-      socket.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' && left > 0 ? attempt(left - 1) : reject(error)));
-      socket.bind({ address: host, port: randomPort() }, () => resolve(socket));
-    };
-    attempt(8);
+    const socket = dgram.createSocket(type);
+    socket.once('error', reject);
+    socket.bind({ address: host, port }, () => resolve(socket));
   });
 }
 

@@ -17,7 +17,7 @@ import {
   jsonLines,
   knock,
   poke,
-  randomPort,
+  freePort,
   start,
   tempDir,
   waitFor,
@@ -139,7 +139,7 @@ describe('listen() under systemd-socket-activate', () => {
   });
 
   it('activated, but no listening socket among the fds → error; the fallback is not used', async () => {
-    const r = await run((port) => ['-a', '-l', `127.0.0.1:${port}`], 'net', `fallback=${randomPort()}`);
+    const r = await run((port) => ['-a', '-l', `127.0.0.1:${port}`], 'net', `fallback=${await freePort()}`);
     const reply = exchange({ port: r.port }).catch(() => Buffer.alloc(0));
     const out = await reported(r);
     expect(out.code).toBe('ENOENT');
@@ -199,7 +199,8 @@ describe('a wrapper between the manager and node (LISTEN_PID names the wrapper)'
   ];
 
   it.each(wrappers)('%s: listen() names LISTEN_PID, both pids and the fix; the fallback is not used', async (_, program) => {
-    const fallback = randomPort();
+    // A port no other test is handed: were the fallback used, only this test's wrapper could listen there.
+    const fallback = await freePort();
     const r = await activate((port) => ['-l', `127.0.0.1:${port}`], program(fallback));
     runs.push(r);
     await knock(r.port);
@@ -220,7 +221,7 @@ describe('every adopting function under a wrapper, and the selection rules', () 
   it('sh -c: listenAll, adoptDatagram, acceptedConnection and restoreConnections all name LISTEN_PID; listenFds() is []', async () => {
     const r = await activate(
       (port) => ['-l', `127.0.0.1:${port}`],
-      ['sh', '-c', `node ${JSON.stringify(adoptFixture)} every-adopter fallback=${randomPort()}; exit $?`],
+      ['sh', '-c', `node ${JSON.stringify(adoptFixture)} every-adopter fallback=${await freePort()}; exit $?`],
     );
     runs.push(r);
     await knock(r.port);
@@ -255,7 +256,7 @@ describe('node:cluster workers under systemd-socket-activate (no library call in
   it.each([[[]], [['read']]])(
     'workers serve on the activated socket through the primary, the activating request included (%j)',
     async (args) => {
-      const fallback = randomPort();
+      const fallback = await freePort();
       const r = await activate(
         (port) => ['-l', `127.0.0.1:${port}`],
         ['node', fixture('activation', 'cluster.mjs'), String(fallback), ...args],
@@ -285,7 +286,7 @@ describe('node:cluster workers under systemd-socket-activate (no library call in
 
   it('a unix stream socket: every worker listens through the primary (no EEXIST) and requests are served', async () => {
     const socketPath = path.join(dir, 'cluster.sock');
-    const r = await activate(() => ['-l', socketPath], ['node', fixture('activation', 'cluster.mjs'), String(randomPort())]);
+    const r = await activate(() => ['-l', socketPath], ['node', fixture('activation', 'cluster.mjs'), String(await freePort())]);
     runs.push(r);
     try {
       const workerLines = (): any[] => (jsonLines(r.stderr()) as any[]).filter((line) => line.worker !== undefined);
@@ -326,18 +327,12 @@ describe('listen() without activation', () => {
   });
 
   it('uses the fallback when not activated', async () => {
-    for (let attempt = 0; attempt < 8; attempt++) {
-      const port = randomPort();
-      const r = start(['node', adoptFixture, 'http', `fallback=${port}`]);
-      runs.push(r);
-      const out = await reportedOrExit(r);
-      if (out?.code === 'EADDRINUSE') continue;
-      expect(out).toEqual({ activated: false });
-      expect(await httpGet(port, '/fallback')).toEqual({ status: 200, body: 'hello /fallback' });
-      expect(await r.exited).toBe(0);
-      return;
-    }
-    throw new Error('no free port for the fallback');
+    const port = await freePort();
+    const r = start(['node', adoptFixture, 'http', `fallback=${port}`]);
+    runs.push(r);
+    expect(await reportedOrExit(r)).toEqual({ activated: false });
+    expect(await httpGet(port, '/fallback')).toEqual({ status: 200, body: 'hello /fallback' });
+    expect(await r.exited).toBe(0);
   });
 
   it('neither activated nor a fallback → clear error', async () => {
