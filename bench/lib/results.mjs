@@ -60,7 +60,7 @@ export function renderResults({ sections, memory, notify, journal, notes, info, 
       '"native part off": `SDNODE_NO_NATIVE=1`, the library without its native binary (it then reads the socket tables in ' +
         '/proc/self/net instead, a cost that grows with the sockets open on the host). "ours before" (with `--before DIR`): ' +
         'the daemons of another built checkout, in the same rounds as ours. "compile cache" (Node 22.1 and later): ' +
-        '`NODE_COMPILE_CACHE` set to a directory kept across starts, as the shipped units set it; the warm-up round fills it.',
+        '`NODE_COMPILE_CACHE` set to a directory kept across starts, as a unit with `CacheDirectory=` can give it; the warm-up round fills it.',
       '',
       variants,
       '',
