@@ -93,9 +93,9 @@ export function prepareContenders({ variants, before, otherNode }) {
 /**
  * The variants still measured: the library without its native part (a platform with no prebuilt
  * binary), which shows what the binary saves; and, on a Node that has one (22.1 and later), Node's
- * compile cache in a directory kept across starts, as a unit with CacheDirectory= can give it (the warm-up round
- * fills it). Start-up variants that were settled are listed in bench/lib/settled.mjs with their
- * figures instead of being measured again.
+ * compile cache in a directory kept across starts, as a unit with CacheDirectory= can give it
+ * (the warm-up round fills it). Start-up variants that were settled are listed in
+ * bench/lib/settled.mjs with their figures instead of being measured again.
  */
 function prepareVariants(node, daemon) {
   const list = [{ name: 'ours, native part off', role: 'variant', command: [node, daemon], env: { SDNODE_NO_NATIVE: '1' } }];
