@@ -5,10 +5,12 @@
 // `--render` writes them again from the last run's raw figures, measuring nothing.
 // `--only P1,P2` measures just those; `--before DIR` adds the daemons of another built checkout
 // as "ours before". Either makes a partial run, written to bench/out/ like --quick.
+// P1 and P2 also run ours, bare Node and the variants on a second Node in the same rounds: Node 26
+// from .cache/nodes (scripts/other-nodes.sh fetches it), or `--node PATH`; `--node none` leaves it out.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BENCH, OUT } from './lib/build.mjs';
+import { BENCH, OUT, ROOT } from './lib/build.mjs';
 import { chart } from './lib/chart.mjs';
 import { MODES, prepareContenders, underSdnode } from './lib/contenders.mjs';
 import { machine } from './lib/machine.mjs';
@@ -52,6 +54,7 @@ if (before !== undefined && !fs.existsSync(path.join(before, 'packages'))) {
     `--before ${before}: expected the root of a built sdnode checkout (git worktree add DIR COMMIT, then pnpm install and pnpm run build in it)`,
   );
 }
+const otherNode = chooseOtherNode(optionValue('--node'));
 const measured = (id) => only === undefined || only.includes(id);
 const partial = only !== undefined || before !== undefined;
 const outDir = quick || partial ? OUT : BENCH;
@@ -91,7 +94,10 @@ for (const deadline = Date.now() + 75_000; timeWaitCount() > LINGERING_MAX && Da
 }
 const lingering = timeWaitCount();
 
-const { byMode, maxrss, notes } = prepareContenders({ variants: true, before });
+const { byMode, onOtherNode, maxrss, notes } = prepareContenders({ variants: true, before, otherNode: otherNode.node });
+if (otherNode.note) notes.push(otherNode.note);
+// P1 and P2, the per-connection modes' whole cost, are measured on both Nodes.
+const bothNodes = (modeId) => [...byMode[modeId], ...(onOtherNode[modeId] ?? [])];
 if (lingering > LINGERING_MAX)
   notes.push(`${lingering} TIME_WAIT sockets were on the host at the start: "native part off" paid for reading them`);
 const modeById = Object.fromEntries(MODES.map((mode) => [mode.id, mode]));
@@ -118,7 +124,7 @@ if (measured('P1')) {
   log('P1 cold activation');
   for (const mode of MODES) {
     log(`  ${mode.title}`);
-    cold.modes.push({ mode, results: await measureCold(mode, byMode[mode.id], config.cold) });
+    cold.modes.push({ mode, results: await measureCold(mode, bothNodes(mode.id), config.cold) });
   }
   sections.push(cold);
 }
@@ -158,7 +164,7 @@ if (measured('P2')) {
   log('P2 per-connection throughput');
   for (const mode of [modeById.accepted, modeById.inetd]) {
     log(`  ${mode.title}`);
-    throughput.modes.push({ mode, results: await measureThroughput(mode, forThroughput(byMode[mode.id]), config.throughput) });
+    throughput.modes.push({ mode, results: await measureThroughput(mode, forThroughput(bothNodes(mode.id)), config.throughput) });
   }
   sections.push(throughput);
 }
@@ -289,8 +295,21 @@ function optionValue(flag) {
   return args[at + 1];
 }
 
+/** The second Node of P1 and P2: { node: { path, label } } or { note } saying why there is none. */
+function chooseOtherNode(option) {
+  if (option === 'none') return {};
+  const file = option ?? path.join(ROOT, '.cache/nodes/node_modules/node26/bin/node');
+  if (!fs.existsSync(file)) {
+    if (option !== undefined) usage(`--node ${option}: no such file (expected a node executable, or none)`);
+    return { note: 'P1 and P2 ran on one Node only: .cache/nodes has no Node 26 (scripts/other-nodes.sh fetches it)' };
+  }
+  const version = spawnSync(file, ['--version'], { encoding: 'utf8' }).stdout?.trim();
+  if (!version?.startsWith('v')) usage(`--node ${file}: not a node executable (${file} --version printed no version)`);
+  return { node: { path: file, label: version.slice(1) } };
+}
+
 function usage(problem) {
-  console.error(`bench: ${problem}\nusage: pnpm bench [--quick] [--only P1,P2,…] [--before DIR] | --render`);
+  console.error(`bench: ${problem}\nusage: pnpm bench [--quick] [--only P1,P2,…] [--before DIR] [--node PATH|none] | --render`);
   process.exit(2);
 }
 

@@ -2,9 +2,9 @@
 # The whole test suite, from a fresh clone: the Debian packages it uses (installed as root, else
 # the command to install them is printed and the tests that need them skip), install, build,
 # typecheck, lint and format check, test. Extra arguments go to vitest (e.g. a file filter).
-# Node 22 and 24 (linux-x64) and an arm64 Node 22, fetched from the npm registry once into .cache,
-# load the prebuilt binaries (the arm64 one under qemu-aarch64). In CI (CI=true) or with
-# SDNODE_ALL_NODES=1 the whole suite also runs again under Node 22 and 24, all but the
+# Node 22, 24 and 26 (linux-x64) and an arm64 Node 22, fetched from the npm registry once into
+# .cache, load the prebuilt binaries (the arm64 one under qemu-aarch64). In CI (CI=true) or with
+# SDNODE_ALL_NODES=1 the whole suite also runs again under Node 22, 24 and 26, all but the
 # real-systemd tests, whose daemons run on the container's /usr/bin/node.
 set -euo pipefail
 source "$(dirname "$0")/pnpm.sh"
@@ -18,7 +18,7 @@ mkdir -p .cache
 rm -f .cache/vitest-*.json
 
 status=0
-SDNODE_TEST_NODES="$(scripts/other-nodes.sh || echo "test.sh: no Node 22/24; the tests that load them skip" >&2)"
+SDNODE_TEST_NODES="$(scripts/other-nodes.sh || echo "test.sh: no Node 22/24/26; the tests that load them skip" >&2)"
 SDNODE_TEST_ARM64_NODE="$(scripts/arm64-node.sh || echo "test.sh: no arm64 node; the test that loads it skips" >&2)"
 export SDNODE_TEST_NODES SDNODE_TEST_ARM64_NODE
 other_nodes=""

@@ -5,15 +5,29 @@ import { format, formatSummary } from './stats.mjs';
 
 const MARK = { true: '✅', false: '❌', undefined: '' };
 
-/** Rows shared by the table and the chart. */
+/** Rows shared by the table and the chart: one per mode and Node (the machine's, then a second one's). */
 export function summaryRows(sections) {
   const rows = [];
   for (const section of sections) {
     for (const { mode, results } of section.modes) {
-      const ours = find(results, 'ours');
-      const reference = find(results, section.reference);
-      const ratio = pairedRatio(ours, reference);
-      rows.push({ section, mode, ours, reference, ratio, met: meets(ratio, section.goal), label: `${section.short}, ${mode.short}` });
+      for (const node of nodesOf(results)) {
+        const ours = find(results, 'ours', node);
+        // A reference that runs on no particular Node (P7's launcher) is every Node's reference.
+        const reference = find(results, section.reference, node) ?? find(results, section.reference);
+        const ratio = pairedRatio(ours, reference);
+        const where = whereRun(mode, node);
+        rows.push({
+          section,
+          mode,
+          node,
+          where,
+          ours,
+          reference,
+          ratio,
+          met: meets(ratio, section.goal),
+          label: `${section.short}, ${where}`,
+        });
+      }
     }
   }
   return rows;
@@ -23,12 +37,15 @@ export function variantRows(sections) {
   const rows = [];
   for (const section of sections.filter((s) => s.variants)) {
     for (const { mode, results } of section.modes) {
-      const bare = find(results, 'bare');
-      const ours = find(results, 'ours');
       for (const variant of results.filter((r) => r.contender.role === 'variant')) {
+        const { node } = variant.contender;
+        const bare = find(results, 'bare', node);
+        const ours = find(results, 'ours', node);
         rows.push({
           section,
           mode,
+          node,
+          where: whereRun(mode, node),
           variant,
           toBare: pairedRatio(variant, bare),
           toOurs: pairedRatio(variant, ours),
@@ -43,9 +60,9 @@ export function variantRows(sections) {
 export function summaryTable(sections) {
   const lines = ['| measurement | mode | ours | reference | ours ÷ reference (p25–p75) | goal | |', '|---|---|---:|---:|---:|---:|---|'];
   for (const row of summaryRows(sections)) {
-    const { section, mode, ours, reference, ratio } = row;
+    const { section, where, ours, reference, ratio } = row;
     lines.push(
-      `| ${section.title} | ${mode.short} | ${value(ours, section)} | ${reference?.contender.name ?? ''}: ${value(reference, section)} | ` +
+      `| ${section.title} | ${where} | ${value(ours, section)} | ${reference?.contender.name ?? ''}: ${value(reference, section)} | ` +
         `${ratio ? formatSummary(ratio, 3) : 'n/a'} | ${goalText(section.goal)} | ${MARK[row.met]} |`,
     );
   }
@@ -56,9 +73,9 @@ export function variantsTable(sections) {
   const rows = variantRows(sections);
   if (rows.length === 0) return '';
   const lines = ['| measurement | mode | variant of ours | value | ÷ bare Node | ÷ ours |', '|---|---|---|---:|---:|---:|'];
-  for (const { section, mode, variant, toBare, toOurs } of rows) {
+  for (const { section, where, variant, toBare, toOurs } of rows) {
     lines.push(
-      `| ${section.title} | ${mode.short} | ${variant.contender.name} | ${value(variant, section)} | ` +
+      `| ${section.title} | ${where} | ${variant.contender.name} | ${value(variant, section)} | ` +
         `${toBare ? formatSummary(toBare, 3) : 'n/a'} | ${toOurs ? formatSummary(toOurs, 3) : 'n/a'} |`,
     );
   }
@@ -71,8 +88,8 @@ export function detailTable(section) {
     '|---|---|---:|---:|---:|',
   ];
   for (const { mode, results } of section.modes) {
-    const reference = find(results, section.reference);
     for (const result of results) {
+      const reference = find(results, section.reference, result.contender.node) ?? find(results, section.reference);
       const ratio = result === reference ? undefined : pairedRatio(result, reference);
       lines.push(
         `| ${mode.short} | ${result.contender.name} | ${value(result, section)} | ${samples(result)} | ` +
@@ -106,6 +123,16 @@ function value(result, section) {
   return formatSummary(result.summary, section.digits);
 }
 
-function find(results, role) {
-  return results.find((result) => result.contender.role === role);
+/** The contender of that role on that Node (undefined: the machine's). */
+function find(results, role, node) {
+  return results.find((result) => result.contender.role === role && result.contender.node === node);
+}
+
+/** The Nodes the results ran on, the machine's (undefined) first. */
+function nodesOf(results) {
+  return [...new Set(results.map((result) => result.contender.node))];
+}
+
+function whereRun(mode, node) {
+  return node === undefined ? mode.short : `${mode.short}, Node ${node}`;
 }

@@ -9,10 +9,10 @@ export function chartGroups(sections) {
   return sections.map((section) => {
     const rows = [];
     for (const row of summaryRows(sections).filter((r) => r.section === section)) {
-      rows.push({ label: `${row.mode.short}: ours`, ratio: row.ratio, met: row.met });
-      for (const variant of variants.filter((v) => v.section === section && v.mode === row.mode)) {
+      rows.push({ label: `${row.where}: ours`, ratio: row.ratio, met: row.met });
+      for (const variant of variants.filter((v) => v.section === section && v.mode === row.mode && v.node === row.node)) {
         rows.push({
-          label: `${row.mode.short}: ${variant.variant.contender.name.replace(/^ours, /, '')}`,
+          label: `${row.where}: ${variant.variant.contender.name.replace(/^ours, /, '').replace(/, Node [\d.]+$/, '')}`,
           ratio: variant.toBare,
           met: meets(variant.toBare, section.goal),
         });
@@ -46,7 +46,9 @@ export function renderResults({ sections, memory, notify, journal, notes, info, 
       'dropped. Values are medians with the interquartile range (p25–p75); ratios are computed per round, then ' +
       'summarized the same way. "ours" is each daemon\'s `dist/main.js` run by `systemd-socket-activate` as the launch ' +
       'scripts run it; "bare Node" does the same job on the raw fds without the library ' +
-      '(`bench/contenders/bare-*.cjs`, CommonJS: its fastest form); "C" is `bench/contenders/*.c` built with `gcc -O2`.',
+      '(`bench/contenders/bare-*.cjs`, CommonJS: its fastest form); "C" is `bench/contenders/*.c` built with `gcc -O2`. ' +
+      'P1 and P2 also run ours, bare Node and the variants on a second Node (rows "Node N") in the same rounds, each ' +
+      'divided by bare Node on its own Node.',
     '',
   );
   out.push('## Summary', '', summaryTable(sections), '', '![ratios](chart.svg)', '');
@@ -57,7 +59,8 @@ export function renderResults({ sections, memory, notify, journal, notes, info, 
       '',
       '"native part off": `SDNODE_NO_NATIVE=1`, the library without its native binary (it then reads the socket tables in ' +
         '/proc/self/net instead, a cost that grows with the sockets open on the host). "ours before" (with `--before DIR`): ' +
-        'the daemons of another built checkout, in the same rounds as ours.',
+        'the daemons of another built checkout, in the same rounds as ours. "compile cache" (Node 22.1 and later): ' +
+        '`NODE_COMPILE_CACHE` set to a directory kept across starts, as a unit with `CacheDirectory=` can give it; the warm-up round fills it.',
       '',
       variants,
       '',

@@ -21,8 +21,17 @@ import {
   thrown,
 } from '../../../../test/support/index.js';
 
-/** The fd under a Node socket object (libuv's handle), to describe sockets this process made. */
-const handleFd = (object: unknown): number => (object as { _handle: { fd: number } })._handle.fd;
+/**
+ * The fd under a Node socket object (libuv's handle), to describe sockets this process made: a net
+ * socket keeps it at `_handle`; a dgram socket in its state symbol (Node 26 removed its `_handle`).
+ */
+function handleFd(object: object): number {
+  const state = Object.getOwnPropertySymbols(object).find((key) => key.description === 'state symbol');
+  const owner = object as { _handle?: { fd: number } } & Record<symbol, { handle: { fd: number } }>;
+  const handle = owner._handle ?? (state === undefined ? undefined : owner[state]?.handle);
+  if (handle === undefined) throw new Error('no libuv handle on this socket object');
+  return handle.fd;
+}
 
 async function listenTcp(host: string): Promise<net.Server> {
   const port = await freePort();
