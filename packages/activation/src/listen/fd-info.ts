@@ -14,6 +14,8 @@ export interface FdInfo {
   port?: number;
   /** unix sockets: '/path', '@abstract', or '' when unnamed */
   path?: string;
+  /** listening TCP sockets, with the native part: the kernel's backlog (a socket unit's Backlog=, capped by net.core.somaxconn) */
+  backlog?: number;
 }
 
 const AF_UNIX = 1;
@@ -58,6 +60,7 @@ export function fdInfo(fd: number): FdInfo {
   if (info.address !== undefined) result.address = info.address;
   if (info.port !== undefined) result.port = info.port;
   if (info.path !== undefined) result.path = info.path;
+  if (info.backlog !== undefined) result.backlog = info.backlog;
   return result;
 }
 
