@@ -3,7 +3,7 @@ import { claim, release } from './adopted-fds.js';
 import { adoptedBacklog, checkBacklog } from './backlog.js';
 import { SystemdError } from '../errors.js';
 import type { ListenFd } from './environment.js';
-import { describePassed, type FdSelection, type Selected, selectFds } from './select-fd.js';
+import { describeNoneFitted, describePassed, type FdSelection, type Selected, selectFds } from './select-fd.js';
 
 export interface ListenOptions extends FdSelection {
   /** Where to listen when the process was not socket-activated (no LISTEN_FDS): `{port, host}` or `{path}`. */
@@ -123,7 +123,7 @@ function fallbackOrThrow(selected: Selected, options: ListenOptions): NetListenO
   throw new SystemdError(
     passed.length === 0
       ? 'not socket-activated (LISTEN_FDS is not set for this process) and no fallback given: pass { fallback: { port, host } } or run under a socket unit'
-      : `no activated listening stream socket${options.name === undefined ? '' : ` named "${options.name}"`} among ${describePassed(passed)}` +
+      : `no activated listening stream socket${options.name === undefined ? '' : ` named "${options.name}"`} among ${describeNoneFitted(selected)}` +
           (options.fallback === undefined
             ? ' and no fallback given'
             : ': the fallback is only used when the process is not socket-activated'),

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SystemdError } from '../../src/errors.js';
 import { listen } from '../../src/listen/listeners.js';
+import { execWithFd3 } from './python-passes-fd3.js';
 import { assertBuilt, libraryEntry, python, randomPort, Running, stopAll, tempDir } from '../../../../test/support/index.js';
 
 const hasSs = spawnSync('ss', ['-V'], { stdio: 'ignore' }).status === 0;
@@ -32,11 +33,7 @@ else:
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.bind(where)
 s.listen(backlog)
-os.dup2(s.fileno(), 3)
-os.set_inheritable(3, True)  # dup2 onto itself keeps close-on-exec
-os.environ.update(LISTEN_FDS='1', LISTEN_PID=str(os.getpid()))
-os.execv(sys.argv[4], sys.argv[4:])
-`;
+${execWithFd3(4)}`;
 
 // argv: the function ('listen' | 'listenAll') and its options as JSON.
 const ADOPT = `
