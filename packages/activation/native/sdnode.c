@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,7 +152,17 @@ static void set_string(napi_env env, napi_value object, const char *key, const c
   napi_set_named_property(env, object, key, v);
 }
 
-/* socketInfo(fd): { domain, type, listening, address?, port?, path? } */
+/* A TCP listener's backlog as the kernel holds it (sk_max_ack_backlog, already capped by
+ * net.core.somaxconn): TCP_INFO reports it in tcpi_sacked for listening sockets. -1 when unknown. */
+static int tcp_listen_backlog(int fd) {
+  struct tcp_info ti;
+  socklen_t len = sizeof(ti);
+  memset(&ti, 0, sizeof(ti));
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 || ti.tcpi_state != TCP_LISTEN) return -1;
+  return ti.tcpi_sacked > INT_MAX ? INT_MAX : (int)ti.tcpi_sacked;
+}
+
+/* socketInfo(fd): { domain, type, listening, address?, port?, path?, backlog? } */
 static napi_value js_socket_info(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], result, flag;
@@ -176,6 +187,10 @@ static napi_value js_socket_info(napi_env env, napi_callback_info info) {
   set_int(env, result, "type", type);
   napi_get_boolean(env, listening != 0, &flag);
   napi_set_named_property(env, result, "listening", flag);
+  if (listening && type == SOCK_STREAM && (domain == AF_INET || domain == AF_INET6)) {
+    int backlog = tcp_listen_backlog(fd);
+    if (backlog >= 0) set_int(env, result, "backlog", backlog);
+  }
 
   char text[INET6_ADDRSTRLEN];
   if (ss.ss_family == AF_INET) {

@@ -13,9 +13,9 @@ listenAll(() => createServer((socket) => socket.end(`${answer}\n`)), {
 function serve({ servers, activated }: ListeningAll<Server>): void {
   const where = activated ? 'activated socket' : `127.0.0.1:${port} (not socket-activated)`;
 
-  notify.ready(`Serving on ${where}`);
-  startWatchdog();
   // systemctl reload: read the configuration again; one that does not read leaves the answer as it was.
+  // Installed before READY=1: under Type=notify-reload, newer systemd (systemd/systemd#39692) reads SigCgt
+  // from /proc/PID/status when READY=1 arrives and fails the start if SIGHUP is not caught yet.
   // Only under a service manager: started from a terminal, SIGHUP is the terminal closing and must end us.
   if (process.env.NOTIFY_SOCKET !== undefined) {
     onReload(
@@ -26,6 +26,8 @@ function serve({ servers, activated }: ListeningAll<Server>): void {
       { onError: (err) => log.error(`reload failed, answering "${answer}" still: ${(err as Error).message}`) },
     );
   }
+  notify.ready(`Serving on ${where}`);
+  startWatchdog();
   // The connection that started us is already waiting: it is answered before this first log entry.
   setImmediate(() => {
     log.info(`serving on ${where}`);

@@ -8,7 +8,7 @@ import { SystemdError } from '../errors.js';
 import { expectKind } from './expect-kind.js';
 import { fdInfo } from './fd-info.js';
 import { activationState } from './passed-fds.js';
-import { describePassed, type FdSelection, selectFds } from './select-fd.js';
+import { describeNoneFitted, describePassed, type FdSelection, selectFds } from './select-fd.js';
 import { StdioConnection } from './stdio-connection.js';
 
 /**
@@ -51,7 +51,7 @@ export function acceptedConnection(options: FdSelection = {}): Socket {
     throw new SystemdError(
       passed.length === 0
         ? 'no accepted connection: LISTEN_FDS is not set for this process; run with systemd-socket-activate --accept or a socket unit with Accept=yes'
-        : `no accepted connection${options.name === undefined ? '' : ` named "${options.name}"`} among the passed fds (${describePassed(passed)}): Accept=yes passes one connected stream socket`,
+        : `no accepted connection${options.name === undefined ? '' : ` named "${options.name}"`} among the passed fds (${describeNoneFitted(selected)}): Accept=yes passes one connected stream socket`,
       'ENOENT',
       { subject: options.name === undefined ? 'LISTEN_FDS' : 'LISTEN_FDNAMES' },
     );

@@ -1,7 +1,7 @@
 import type { Socket as UdpSocket } from 'node:dgram';
 import { claim, release } from './adopted-fds.js';
 import { SystemdError } from '../errors.js';
-import { describePassed, type FdSelection, selectFds } from './select-fd.js';
+import { describeNoneFitted, describePassed, type FdSelection, selectFds } from './select-fd.js';
 
 /**
  * A UDP socket on an activated datagram fd (the single datagram socket among those passed, or the one
@@ -20,7 +20,7 @@ export function adoptDatagram(selection: FdSelection = {}): UdpSocket {
       selected.fds.length === 0
         ? passed.length === 0
           ? 'no datagram socket: LISTEN_FDS is not set for this process; run with systemd-socket-activate --datagram or a socket unit with ListenDatagram='
-          : `no datagram socket among ${describePassed(passed)}`
+          : `no datagram socket among ${describeNoneFitted(selected)}`
         : `${selected.fds.length} datagram sockets (${describePassed(selected.fds)}): choose one with the name or fd option`,
       selected.fds.length === 0 ? 'ENOENT' : 'EINVAL',
       { subject: 'LISTEN_FDS' },

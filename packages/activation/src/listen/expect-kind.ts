@@ -17,6 +17,8 @@ const EXPECTED: Record<FdKind, string> = {
  */
 export function isKind(info: FdInfo, kind: FdKind): boolean {
   if (info.kind !== 'socket') return false;
+  // AF_VSOCK, AF_NETLINK, AF_PACKET…: libuv adopts none of them (listen({ fd }) fails with a bare EINVAL).
+  if (info.family === 'other') return false;
   if (kind === 'datagram') return info.type === 'dgram';
   if (info.type === undefined) return true;
   return info.type === 'stream' && info.listening === (kind === 'listening-stream');
@@ -42,7 +44,7 @@ export function expectKind(info: FdInfo, kind: FdKind, context: KindContext = {}
   const name = context.name === undefined ? '' : ` ("${context.name}")`;
   const role = context.role === undefined ? '' : ` (${context.role})`;
   throw new SystemdError(
-    `fd ${info.fd}${role}${name} is ${describeFd(info)}: expected ${context.expected ?? EXPECTED[kind]}; the fd was left open`,
+    `fd ${info.fd}${role}${name} is ${describeFd(info)}${info.family === 'other' ? `, ${NOT_ADOPTABLE}` : ''}: expected ${context.expected ?? EXPECTED[kind]}; the fd was left open`,
     'EINVAL',
     { subject: 'fd', value: String(info.fd) },
   );
@@ -55,9 +57,33 @@ export function describeFd(info: FdInfo): string {
   // node:tty only here: a terminal is the usual mistake (started by hand), and rare on any start path.
   if (info.kind === 'other')
     return process.getBuiltinModule('node:tty').isatty(info.fd) ? 'a terminal' : 'neither a socket, a FIFO nor a file';
-  const family = info.family === undefined ? '' : `${info.family} `;
-  const type = info.type ?? 'unknown-type';
+  const family = info.family === undefined ? '' : `${info.family === 'other' ? familyName(info.domain) : info.family} `;
+  // A type other than stream, dgram or seqpacket (SOCK_RAW of AF_NETLINK, AF_PACKET…) is not named.
+  const type = info.type === 'other' ? '' : `${info.type ?? 'unknown-type'} `;
   const state = info.type === 'stream' ? (info.listening ? 'listening ' : 'connected ') : '';
-  const words = `${state}${family}${type} socket`;
-  return `${/^[aeiou]/.test(words) ? 'an' : 'a'} ${words}`;
+  const words = `${state}${family}${type}socket`;
+  // "an inet4", "an AF_VSOCK", "an unknown-type", but "a unix".
+  return `${/^(?:[aeioA]|un(?!i))/.test(words) ? 'an' : 'a'} ${words}`;
+}
+
+/** Why a socket of another family is refused, for the messages that name one. */
+export const NOT_ADOPTABLE = 'which Node cannot adopt: it takes inet4, inet6 and unix sockets only';
+
+// Families a socket unit can pass (ListenStream=vsock:, ListenNetlink=, …) or a program can hand on.
+const FAMILY_NAMES: Record<number, string> = {
+  16: 'AF_NETLINK',
+  17: 'AF_PACKET',
+  29: 'AF_CAN',
+  30: 'AF_TIPC',
+  31: 'AF_BLUETOOTH',
+  38: 'AF_ALG',
+  40: 'AF_VSOCK',
+  44: 'AF_XDP',
+  45: 'AF_MCTP',
+};
+
+/** `AF_VSOCK`, or `address family 42` for a number without a name here. */
+function familyName(domain: number | undefined): string {
+  if (domain === undefined) return 'other-family';
+  return FAMILY_NAMES[domain] ?? `address family ${domain}`;
 }

@@ -14,6 +14,10 @@ export interface FdInfo {
   port?: number;
   /** unix sockets: '/path', '@abstract', or '' when unnamed */
   path?: string;
+  /** family 'other', with the native part: the address family number (SO_DOMAIN), e.g. 40 for AF_VSOCK */
+  domain?: number;
+  /** listening TCP sockets, with the native part: the kernel's backlog (a socket unit's Backlog=, capped by net.core.somaxconn) */
+  backlog?: number;
 }
 
 const AF_UNIX = 1;
@@ -55,9 +59,11 @@ export function fdInfo(fd: number): FdInfo {
     throw new SystemdError(`fd ${fd}: cannot read the socket's kind (${code})`, code, { subject: 'fd', value: String(fd), cause });
   }
   const result: FdInfo = { fd, kind: 'socket', family: family(info.domain), type: type(info.type), listening: info.listening };
+  if (result.family === 'other') result.domain = info.domain;
   if (info.address !== undefined) result.address = info.address;
   if (info.port !== undefined) result.port = info.port;
   if (info.path !== undefined) result.path = info.path;
+  if (info.backlog !== undefined) result.backlog = info.backlog;
   return result;
 }
 

@@ -1,12 +1,21 @@
 import type { ListenOptions as NetListenOptions, Server } from 'node:net';
 import { claim, release } from './adopted-fds.js';
+import { adoptedBacklog, checkBacklog } from './backlog.js';
 import { SystemdError } from '../errors.js';
 import type { ListenFd } from './environment.js';
-import { describePassed, type FdSelection, type Selected, selectFds } from './select-fd.js';
+import { describeNoneFitted, describePassed, type FdSelection, type Selected, selectFds } from './select-fd.js';
 
 export interface ListenOptions extends FdSelection {
   /** Where to listen when the process was not socket-activated (no LISTEN_FDS): `{port, host}` or `{path}`. */
   fallback?: NetListenOptions;
+  /**
+   * The listen(2) backlog for an adopted socket. Node listens again on an fd it adopts; by default
+   * the socket keeps the backlog it has (a TCP socket, with the native part: its unit's Backlog=),
+   * else it gets the kernel's cap, net.core.somaxconn, which is systemd's default Backlog=. Give the
+   * unit's Backlog= here for a unix socket whose unit sets a smaller one. Not used for the fallback
+   * (put `backlog` in `fallback`).
+   */
+  backlog?: number;
 }
 
 /** Where listen() made the server listen: on an inherited fd, or on the fallback. */
@@ -21,12 +30,13 @@ export type ListeningAll<S extends Server> =
  * Makes `server` (net.Server, http.Server, …) listen on the activated listening stream socket,
  * selected by `name`/`fd` when given, else on `fallback` when the process was not socket-activated.
  * The fd's kind is checked before Node sees it: a wrong kind is an error and the fd stays open.
- * @throws SystemdError (the promise rejects) `EINVAL` for several listening sockets and no selection,
+ * @throws SystemdError (the promise rejects) `EINVAL` for a bad `backlog`, for several listening sockets and no selection,
  *   a wrong kind or a wrapper (LISTEN_PID names another process); `ENOENT` when activated without a
  *   fitting fd, or neither activated nor given a fallback; `EEXIST` for an fd already adopted;
  *   selectFds()'s and server.listen()'s errors
  */
 export async function listen(server: Server, options: ListenOptions = {}): Promise<Listening> {
+  const backlog = checkBacklog(options.backlog);
   const selected = selectFds(options, 'listening-stream');
   const chosen = selected.fds;
   if (chosen.length > 1) {
@@ -39,7 +49,7 @@ export async function listen(server: Server, options: ListenOptions = {}): Promi
   }
   const [one] = chosen;
   if (one !== undefined) {
-    await listenOn(server, { fd: one.fd }, one.fd);
+    await listenOn(server, { fd: one.fd }, one.fd, adoptedBacklog(one.info, backlog));
     return { activated: true, fd: one.fd, name: one.name };
   }
   await listenOn(server, fallbackOrThrow(selected, options), undefined);
@@ -52,6 +62,7 @@ export async function listen(server: Server, options: ListenOptions = {}): Promi
  * @throws SystemdError (the promise rejects) as listen() does, except that several sockets are fine
  */
 export async function listenAll<S extends Server>(createServer: () => S, options: ListenOptions = {}): Promise<ListeningAll<S>> {
+  const backlog = checkBacklog(options.backlog);
   const selected = selectFds(options, 'listening-stream');
   if (selected.fds.length === 0) {
     const server = createServer();
@@ -63,7 +74,7 @@ export async function listenAll<S extends Server>(createServer: () => S, options
     for (const one of selected.fds) {
       const server = createServer();
       servers.push(server);
-      await listenOn(server, { fd: one.fd }, one.fd);
+      await listenOn(server, { fd: one.fd }, one.fd, adoptedBacklog(one.info, backlog));
     }
   } catch (error) {
     for (const server of servers) server.close();
@@ -72,7 +83,8 @@ export async function listenAll<S extends Server>(createServer: () => S, options
   return { activated: true, servers, fds: selected.fds.map(({ fd, name }) => ({ fd, name })) };
 }
 
-function listenOn(server: Server, target: NetListenOptions | { fd: number }, fd: number | undefined): Promise<void> {
+// An fd's backlog goes as listen()'s second argument: Node (20 at least) ignores `backlog` in `{ fd }`.
+function listenOn(server: Server, target: NetListenOptions | { fd: number }, fd: number | undefined, backlog?: number): Promise<void> {
   if (fd !== undefined) claim(fd);
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => {
@@ -88,7 +100,8 @@ function listenOn(server: Server, target: NetListenOptions | { fd: number }, fd:
     server.once('error', onError);
     server.once('listening', onListening);
     try {
-      server.listen(target);
+      if (backlog === undefined) server.listen(target);
+      else server.listen(target, backlog);
     } catch (error) {
       // Thrown before the fd was touched (e.g. the server is already listening).
       server.off('error', onError);
@@ -110,7 +123,7 @@ function fallbackOrThrow(selected: Selected, options: ListenOptions): NetListenO
   throw new SystemdError(
     passed.length === 0
       ? 'not socket-activated (LISTEN_FDS is not set for this process) and no fallback given: pass { fallback: { port, host } } or run under a socket unit'
-      : `no activated listening stream socket${options.name === undefined ? '' : ` named "${options.name}"`} among ${describePassed(passed)}` +
+      : `no activated listening stream socket${options.name === undefined ? '' : ` named "${options.name}"`} among ${describeNoneFitted(selected)}` +
           (options.fallback === undefined
             ? ' and no fallback given'
             : ': the fallback is only used when the process is not socket-activated'),

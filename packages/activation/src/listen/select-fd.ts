@@ -1,5 +1,5 @@
 import { invalid, SystemdError } from '../errors.js';
-import { expectKind, type FdKind, isKind } from './expect-kind.js';
+import { describeFd, expectKind, type FdKind, isKind, NOT_ADOPTABLE } from './expect-kind.js';
 import { type FdInfo, fdInfo } from './fd-info.js';
 import { primaryFdInfo } from './primary-fds.js';
 import type { ListenEnvironment, ListenFd } from './environment.js';
@@ -26,6 +26,8 @@ export interface Selected {
   fds: SelectedFd[];
   /** The passed fds: this process's, or in a cluster worker its primary's. */
   passed: ListenFd[];
+  /** Every passed fd the selection looked at, with what it is (for the message when none fits). */
+  described: SelectedFd[];
 }
 
 /**
@@ -73,9 +75,9 @@ export function selectFds(selection: FdSelection, kind: FdKind): Selected {
   const fds = candidates.map((f) => ({ ...f, info: throughPrimary ? primaryFdInfo(f.fd) : fdInfo(f.fd) }));
   if (name !== undefined || fd !== undefined) {
     for (const f of fds) expectKind(f.info, kind, { name: f.name });
-    return { fds, passed };
+    return { fds, passed, described: fds };
   }
-  return { fds: fds.filter((f) => isKind(f.info, kind)), passed };
+  return { fds: fds.filter((f) => isKind(f.info, kind)), passed, described: fds };
 }
 
 /**
@@ -104,6 +106,17 @@ export function refuseWrapper(activation: ListenEnvironment): void {
     'EINVAL',
     { subject: 'LISTEN_PID', value: String(other.listenPid) },
   );
+}
+
+/**
+ * The fds among which none fitted: with what each is when the selection looked at them
+ * (`fd 3 "vm" (a listening AF_VSOCK stream socket, which Node cannot adopt …)`), else their names.
+ */
+export function describeNoneFitted({ passed, described }: Selected): string {
+  if (described.length === 0) return describePassed(passed);
+  return described
+    .map((f) => `fd ${f.fd} "${f.name}" (${describeFd(f.info)}${f.info.family === 'other' ? `, ${NOT_ADOPTABLE}` : ''})`)
+    .join(', ');
 }
 
 /** `fd 3 "web", fd 4 "admin"`. */

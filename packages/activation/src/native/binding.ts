@@ -27,6 +27,8 @@ export interface NativeBinding {
     port?: number;
     /** unix sockets: '/path', '@abstract', or '' when unnamed */
     path?: string;
+    /** listening TCP sockets: the kernel's backlog (TCP_INFO), already capped by net.core.somaxconn */
+    backlog?: number;
   };
   /** A close-on-exec pipe: [readFd, writeFd]. */
   pipe(): [number, number];

@@ -27,6 +27,10 @@ let registered: NodeJS.Signals | undefined;
  * arrives during a reload runs one more reload after it (any number of them are coalesced into
  * one). Returns a function that unregisters the handler; then the signal has its default
  * action again (SIGHUP ends the process).
+ * The signal is caught from the moment this returns: call it before notify.ready(). Under
+ * Type=notify-reload, newer systemd reads SigCgt from /proc/PID/status when READY=1 arrives and
+ * fails the start (Result=protocol) if the reload signal is not caught; the service cannot tell
+ * its own Type=, so nothing here can warn about the order.
  * Throws a SystemdError: EINVAL when `handler` is not a function, EEXIST when a handler is
  * already registered (one per process: the manager sees one reload at a time).
  */

@@ -21,6 +21,13 @@ import {
   thrown,
 } from '../../../../test/support/index.js';
 
+/** The kernel's cap on a listen(2) backlog, and what systemd-socket-activate's listeners get. */
+const somaxconn = Number(fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+// A TCP listener's backlog is read with the native part only (TCP_INFO): /proc does not show it.
+const backlogOf = (extra: readonly string[], backlog: number): { backlog?: number } => (extra.length === 0 ? { backlog } : {});
+const tcpListener = (fd: number, family: 'inet4' | 'inet6', address: string, port: number) =>
+  ({ fd, kind: 'socket', family, type: 'stream', listening: true, address, port }) as const;
+
 /**
  * The fd under a Node socket object (libuv's handle), to describe sockets this process made: a net
  * socket keeps it at `_handle`; a dgram socket in its state symbol (Node 26 removed its `_handle`).
@@ -84,14 +91,15 @@ describe('fdInfo on sockets, pipes and files of this process', () => {
       server.close();
     });
 
-    const listening = { kind: 'socket', family, type: 'stream', listening: true, address: host, port };
+    // 511: Node's listen() default.
+    const listening = { kind: 'socket', family, type: 'stream', listening: true, address: host, port, backlog: 511 };
     expect(fdInfo(handleFd(server))).toEqual({ fd: handleFd(server), ...listening });
     const connected = { kind: 'socket', family, type: 'stream', listening: false, address: host, port: client.localPort };
     expect(fdInfo(handleFd(client))).toEqual({ fd: handleFd(client), ...connected });
     expect(fdInfo(handleFd(peer))).toMatchObject({ listening: false, port });
 
     for (const object of [server, client]) {
-      const { fd: _fd, kind: _kind, ...expected } = fdInfo(handleFd(object));
+      const { fd: _fd, kind: _kind, backlog: _backlog, ...expected } = fdInfo(handleFd(object));
       expect(procSocket(fs.fstatSync(handleFd(object), { bigint: true }).ino)).toEqual(expected);
     }
   });
@@ -175,8 +183,8 @@ describe.each([
       await knock(run.port);
       const { fds } = await firstJson(run.stdout);
       expect(fds).toEqual([
-        { fd: 3, kind: 'socket', family: 'inet4', type: 'stream', listening: true, address: '127.0.0.1', port: run.port },
-        { fd: 4, kind: 'socket', family: 'inet6', type: 'stream', listening: true, address: '::1', port: run.port },
+        { ...tcpListener(3, 'inet4', '127.0.0.1', run.port), ...backlogOf(extra, somaxconn) },
+        { ...tcpListener(4, 'inet6', '::1', run.port), ...backlogOf(extra, somaxconn) },
         { fd: 5, kind: 'socket', family: 'unix', type: 'stream', listening: true, path: unixPath },
         { fd: 6, kind: 'socket', family: 'unix', type: 'stream', listening: true, path: name },
       ]);
@@ -248,9 +256,7 @@ describe.each([
       await knock(run.port);
       const { fds } = await firstJson(run.stdout);
       expect(fds).toEqual([
-        extra.length === 0
-          ? { fd: 3, kind: 'socket', family: 'inet4', type: 'stream', listening: true, address: '127.0.0.1', port: run.port }
-          : { fd: 3, kind: 'socket' },
+        extra.length === 0 ? { ...tcpListener(3, 'inet4', '127.0.0.1', run.port), backlog: somaxconn } : { fd: 3, kind: 'socket' },
       ]);
     } finally {
       run.kill();

@@ -31,6 +31,12 @@ async function restUntilMarker(): Promise<string[]> {
   return (await receiver.until('STATUS=marker\n', 21)).slice(0, -1);
 }
 
+/** Whether this process has a handler for SIGHUP in the kernel: bit 1 << (1 - 1) of /proc/self/status SigCgt. */
+function catchesSighup(): boolean {
+  const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]!;
+  return (BigInt(`0x${mask}`) & 1n) === 1n;
+}
+
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
   const promise = new Promise<void>((r) => (resolve = r));
@@ -38,6 +44,16 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 }
 
 describe('onReload', () => {
+  it('catches the signal in the kernel before it returns (SigCgt), and gives it back when unregistered', () => {
+    // Type=notify-reload: newer systemd reads SigCgt when READY=1 arrives; a READY=1 sent right after
+    // onReload() must find SIGHUP caught.
+    expect(catchesSighup(), 'SIGHUP caught before onReload()').toBe(false);
+    const off = onReload(() => undefined);
+    expect(catchesSighup()).toBe(true);
+    off();
+    expect(catchesSighup()).toBe(false);
+  });
+
   it('SIGHUP: RELOADING=1 with MONOTONIC_USEC in one datagram, the handler, then READY=1 with its STATUS', async () => {
     let calls = 0;
     unregister = onReload(async () => {
