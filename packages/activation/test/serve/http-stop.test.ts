@@ -48,6 +48,44 @@ describe('serveUntilStopped with HTTP servers', () => {
     await stopped;
   });
 
+  // Node 26's server.close() destroyed such a connection, its request unread: the client got a reset.
+  it('HTTP/1.1: a connection accepted before the stop whose request is not read yet is answered, not reset', async () => {
+    const server = http.createServer((_req, res) => res.end('done'));
+    const port = await listening(server);
+    const { serving, stopped } = serve(server);
+    // The stop begins as the connection is accepted, before its request is read.
+    server.once('connection', () => serving.stop('test'));
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect({ port, host: '127.0.0.1' }, () => socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
+      let received = '';
+      socket.setEncoding('utf8');
+      socket.setTimeout(20_000, () => socket.destroy(new Error('the connection was not ended')));
+      socket.on('data', (chunk: string) => (received += chunk));
+      socket.once('end', () => resolve(received));
+      socket.once('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\ndone$/);
+    await stopped;
+  });
+
+  it('HTTP/1.1: an answered keep-alive connection that waits for its next request is closed at the stop', async () => {
+    const server = http.createServer((_req, res) => res.end('done'));
+    server.keepAliveTimeout = 600_000;
+    const port = await listening(server);
+    const { serving, stopped } = serve(server);
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.on('error', () => {});
+    await new Promise((resolve) => {
+      socket.once('data', resolve);
+      socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    });
+    serving.stop('test');
+    await closed;
+    await stopped;
+    expect(socket.destroyed).toBe(true);
+  });
+
   it('HTTP/2: a GOAWAY ends an idle session, and a stream in flight finishes first', async () => {
     const server = http2.createServer((_req, res) => res.end('done'));
     const port = await listening(server);
