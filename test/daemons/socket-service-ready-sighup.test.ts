@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { daemonMain, randomPort, Running, startReceiver, stopAll } from '../support/index.js';
+import { daemonMain, freePort, Running, startReceiver, stopAll } from '../support/index.js';
 
 afterEach(stopAll);
 
@@ -39,7 +39,7 @@ describe('socket-service under a service manager', () => {
         process.execPath,
         daemonMain('socket-service'),
       ],
-      { env: { PATH: process.env.PATH, NOTIFY_SOCKET: receiver.address, PORT: String(randomPort()) } },
+      { env: { PATH: process.env.PATH, NOTIFY_SOCKET: receiver.address, PORT: String(await freePort()) } },
     );
     let node: number | undefined;
     try {

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SystemdError } from '../../src/errors.js';
 import { listen } from '../../src/listen/listeners.js';
 import { execWithFd3 } from './python-passes-fd3.js';
-import { assertBuilt, libraryEntry, python, randomPort, Running, stopAll, tempDir } from '../../../../test/support/index.js';
+import { assertBuilt, libraryEntry, python, freePort, Running, stopAll, tempDir } from '../../../../test/support/index.js';
 
 const hasSs = spawnSync('ss', ['-V'], { stdio: 'ignore' }).status === 0;
 let dir: string;
@@ -58,7 +58,7 @@ function kernelBacklog(family: 'tcp' | 'unix', where: string): number {
 
 /** Adopts a listener made with `backlog`; resolves with its backlog before and after node adopted it. */
 async function adopted(family: 'tcp' | 'unix', backlog: number, call: 'listen' | 'listenAll', options: object = {}) {
-  const where = family === 'tcp' ? String(randomPort()) : path.join(dir, `${Math.random().toString(36).slice(2)}.sock`);
+  const where = family === 'tcp' ? String(await freePort()) : path.join(dir, `${Math.random().toString(36).slice(2)}.sock`);
   const child = new Running(
     python,
     [
