@@ -62,7 +62,7 @@ export class Services {
     clearTimeout(service.killTimer);
     service.killTimer = setTimeout(() => {
       this.print({ event: 'stop', pid: service.pid, message: `still running ${this.stopTimeoutMs / 1000} s after ${signal}: SIGKILL` });
-      service.process.kill('SIGKILL');
+      signalGroup(service, 'SIGKILL');
     }, this.stopTimeoutMs);
   }
 
@@ -70,7 +70,20 @@ export class Services {
     for (const service of this.#running.values()) this.signal(service, signal);
   }
 
+  /** SIGKILL to every service and whatever it started: a forced stop leaves nothing behind. */
   killAll(): void {
-    for (const service of this.#running.values()) service.process.kill('SIGKILL');
+    for (const service of this.#running.values()) signalGroup(service, 'SIGKILL');
+  }
+}
+
+/**
+ * Signals the service's whole process group: each service leads a session of its own, so its pid
+ * is its group's id, and the group holds what it started (workers, a shell's children).
+ */
+export function signalGroup(service: Service, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-service.pid, signal);
+  } catch {
+    // ESRCH: the group is gone already, and its 'exit' is on its way
   }
 }

@@ -6,15 +6,19 @@ import { closeAll } from './close-fds.js';
 import type { Event } from './events.js';
 import { FdStore } from './fd-store.js';
 import { StoreWatch } from './fd-store-watch.js';
+import { JobControl } from './job-control.js';
 import { inheritedEnvironment, type Launch, launchService } from './launch.js';
 import { closeListeners, type Listener, openListeners } from './listeners.js';
 import { handleNotification } from './notifications.js';
 import type { ActivateOptions } from './options.js';
 import { nextStart, RESTART_PAUSE_MS, restartForChange } from './restarts.js';
 import { type Service, Services } from './services.js';
+import { canTieToParent, PARENT_DEATH_SIGNAL } from './spawn-service.js';
 import { ConnectionWaiter, listeningLaunch } from './waiting.js';
 import { FileWatch } from './watch-files.js';
 import { Watchdog } from './watchdog.js';
+
+const PARENT_UNTIED = `setpriv (util-linux) not found: were sdnode killed, the service would run on (nothing sends it ${PARENT_DEATH_SIGNAL})`;
 
 /**
  * The manager's part of `sdnode activate`: holds the sockets, starts COMMAND on the first
@@ -75,12 +79,22 @@ export class Supervisor {
       this.#close();
       throw error;
     }
-    process.on('SIGINT', () => this.#stop('SIGINT'));
-    process.on('SIGTERM', () => this.#stop('SIGTERM'));
-    process.on('SIGHUP', () => this.#reload());
+    if (!canTieToParent) this.#print({ event: 'error', message: PARENT_UNTIED });
+    this.#handleSignals();
     if (this.#options.accept)
       this.#servers = acceptConnections(this.#listeners, this.#print, (socket, l) => this.#startAccepted(socket, l));
     else this.#waiter.wait();
+  }
+
+  // The services are in sessions of their own: a terminal's keys reach sdnode alone, and it passes one signal on.
+  #handleSignals(): void {
+    const jobs = new JobControl(this.#services, this.#watchdog, this.#print);
+    process.on('SIGINT', () => this.#stop('SIGINT'));
+    process.on('SIGTERM', () => this.#stop('SIGTERM'));
+    process.on('SIGQUIT', () => this.#stop('SIGQUIT'));
+    process.on('SIGHUP', () => this.#reload());
+    process.on('SIGTSTP', () => jobs.suspend());
+    process.on('SIGCONT', () => jobs.resume());
   }
 
   #notificationHandlers() {
@@ -141,6 +155,12 @@ export class Supervisor {
     }
   }
 
+  /**
+   * SIGINT and SIGTERM stop the services with SIGTERM, as systemd's stop does; SIGQUIT (Ctrl-\) is
+   * passed on as it is, so that a service quits as it would run alone (Node: at once, with a core
+   * dump where allowed). Either way sdnode exits with the last service's status. Any second signal
+   * forces the stop: SIGKILL to every service's process group.
+   */
   #stop(signal: NodeJS.Signals): void {
     if (this.#stopping) {
       this.#print({ event: 'stop', message: `${signal} again: SIGKILL` });
@@ -148,10 +168,11 @@ export class Supervisor {
       return;
     }
     this.#stopping = true;
-    this.#print({ event: 'stop', message: `${signal}: stopping${this.#services.size > 0 ? ' (SIGTERM)' : ''}` });
+    const passed = signal === 'SIGQUIT' ? 'SIGQUIT' : 'SIGTERM';
+    this.#print({ event: 'stop', message: `${signal}: stopping${this.#services.size > 0 ? ` (${passed})` : ''}` });
     for (const server of this.#servers) server.close();
     if (this.#services.size === 0) this.#finish(0);
-    this.#services.signalAll('SIGTERM');
+    this.#services.signalAll(passed);
   }
 
   #fail(message: string): void {
