@@ -3,7 +3,19 @@ import type { Notification } from '@sdnode/activation/manager';
 /** One thing worth telling the developer: a notification from COMMAND, or what sdnode did. */
 export interface Event {
   /** notify: a message from COMMAND; the others are sdnode's own doing */
-  event: 'listening' | 'start' | 'exit' | 'notify' | 'watchdog' | 'fdstore' | 'reload' | 'restart' | 'stop' | 'error';
+  event:
+    | 'listening'
+    | 'start'
+    | 'exit'
+    | 'notify'
+    | 'watchdog'
+    | 'fdstore'
+    | 'reload'
+    | 'restart'
+    | 'stop'
+    | 'suspend'
+    | 'resume'
+    | 'error';
   /** the process the event is about */
   pid?: number;
   message: string;
