@@ -3,7 +3,7 @@
 // outlives a killed sdnode.
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixture, httpGet, randomPort, Running, stopAll, waitFor } from '../../../test/support/index.js';
+import { fixture, httpGet, freePort, Running, stopAll, waitFor } from '../../../test/support/index.js';
 import { type Event, SDNODE, startSdnode } from './helpers.js';
 
 afterEach(stopAll);
@@ -63,7 +63,7 @@ async function requestInFlight(sdnode: AtTerminal) {
 
 describe('sdnode activate at a terminal', () => {
   it('Ctrl-C with a request in flight: the service gets one SIGTERM, answers, and both exit 0', async () => {
-    const sdnode = new AtTerminal(randomPort());
+    const sdnode = new AtTerminal(await freePort());
     const { reply, pid } = await requestInFlight(sdnode);
     sdnode.type(CTRL_C);
     expect(await reply).toEqual({ status: 200, body: `answered by ${pid}\n` });
@@ -81,7 +81,7 @@ describe('sdnode activate at a terminal', () => {
   });
 
   it('Ctrl-C twice: the stop is forced, the service is gone at once and the client gets no reply', async () => {
-    const sdnode = new AtTerminal(randomPort());
+    const sdnode = new AtTerminal(await freePort());
     const { reply, pid } = await requestInFlight(sdnode);
     sdnode.type(CTRL_C);
     await sdnode.waitForEvent((e) => e.event === 'stop');
