@@ -138,6 +138,8 @@ describe('socketInfo', () => {
         listening: true,
         address: '127.0.0.1',
         port,
+        // A TCP listener's listen(2) backlog (TCP_INFO): Node's default.
+        backlog: 511,
       });
     } finally {
       server.close();
